@@ -1,0 +1,6 @@
+export * from './ir.js';
+export * from './dtype.js';
+export * from './tensor.js';
+export * from './builder.js';
+export { Namer, names } from './naming.js';
+export * from './io/index.js';

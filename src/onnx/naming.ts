@@ -1,0 +1,44 @@
+// The only source of generated names. Names are deterministic: a base name, then `base_1`, `base_2`, ... the
+// first that no value, node or initializer of the graph (or of names reserved earlier) uses.
+
+import type { Graph } from './ir.js';
+
+export class Namer {
+  private readonly used = new Set<string>();
+
+  constructor(graph?: Graph) {
+    if (graph !== undefined) this.reserveGraph(graph);
+  }
+
+  reserveGraph(graph: Graph): void {
+    for (const v of graph.valueNames()) this.used.add(v);
+    for (const n of graph.nodes) {
+      this.used.add(n.name);
+      for (const attr of n.attributes.values()) {
+        if (attr.type === 'graph') this.reserveGraph(attr.value);
+        if (attr.type === 'graphs') attr.value.forEach((g) => this.reserveGraph(g));
+      }
+    }
+  }
+
+  reserve(name: string): void {
+    this.used.add(name);
+  }
+
+  /** A fresh name derived from `base`, reserved on return. */
+  fresh(base: string): string {
+    let name = base;
+    for (let i = 1; this.used.has(name); i++) name = `${base}_${i}`;
+    this.used.add(name);
+    return name;
+  }
+}
+
+/** Deterministic names of the pieces quantlens inserts around a tensor, in one place. */
+export const names = {
+  quantized: (tensor: string) => `${tensor}__q`,
+  dequantized: (tensor: string) => `${tensor}__dq`,
+  scale: (tensor: string) => `${tensor}__scale`,
+  zeroPoint: (tensor: string) => `${tensor}__zero_point`,
+  node: (tensor: string, op: string) => `${tensor}__${op}`,
+};
