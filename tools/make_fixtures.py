@@ -25,16 +25,19 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import onnx_torch_eval  # noqa: E402
 from quantlens_models import DDIMUNet, MatMul, VisionTransformer  # noqa: E402
 
 SEED = 20240601
 OPSETS = (17, 13)
 
-# Fixture sizes. The UNet keeps the DDIM layout (GroupNorm(32), ch_mult (1, 2)) at 8x8 so that the reference
-# dump (every conv input at batch 2) stays under 1 MB.
+# Fixture sizes. Each .onnx stays under 300 KB and each reference dump under 1 MB. The UNet keeps the DDIM
+# layout (ch_mult (1, 2), attention at one resolution, skip Concats) and the channels-per-group of the shipped
+# model's GroupNorm(32) over 32 and 64 channels (1 and 2), at 8 channels / 8 groups and 8x8: with 32 base
+# channels the 3x3 convs alone make a 2.9 MB file and a 1.3 MB dump.
 DEIT = dict(img_size=16, patch_size=4, in_chans=3, num_classes=10, embed_dim=32, depth=2, num_heads=2)
-UNET = dict(img_size=8, in_ch=1, ch=32, ch_mult=(1, 2), num_res_blocks=1, attn_resolutions=(4,), dropout=0.0,
-            groups=32)
+UNET = dict(img_size=8, in_ch=1, ch=8, ch_mult=(1, 2), num_res_blocks=1, attn_resolutions=(4,), dropout=0.0,
+            groups=8)
 
 
 def b64(arr: np.ndarray, dtype: str) -> str:
@@ -53,14 +56,17 @@ def randomize(model: nn.Module, gen: torch.Generator) -> None:
 
     Fresh models have all-ones/all-zeros norm parameters and zero biases; torch.onnx (1.13) de-duplicates
     initializers with equal values into Identity nodes, and a test of LayerNorm folding would not notice a
-    dropped gamma. A few gamma channels are made large, as in trained ViTs."""
+    dropped gamma. A few LayerNorm gamma channels are made large, as in trained ViTs."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, (nn.LayerNorm, nn.GroupNorm)):
                 n = m.weight.numel()
                 w = 0.5 + torch.rand(n, generator=gen)
                 idx = torch.randperm(n, generator=gen)[:2]
-                w[idx] *= 4.0
+                # Outlier channels only after LayerNorm, where ViTs have them; in the UNet they would push
+                # activations to ~20, where float32 rounding alone exceeds the probe test's 1e-5 bound.
+                if isinstance(m, nn.LayerNorm):
+                    w[idx] *= 4.0
                 m.weight.copy_(w)
                 m.bias.copy_(0.1 * torch.randn(n, generator=gen))
             elif isinstance(m, (nn.Linear, nn.Conv2d)) and m.bias is not None:
@@ -118,92 +124,78 @@ def capture(model: nn.Module, args: Tuple[torch.Tensor, ...]):
     return out, records
 
 
-def scope_of(module_path: str) -> str:
-    """torch 1.13 scope of a module: attribute names joined by '/', a list index stays attached with '.'
-    (blocks.0.attn.qkv -> /blocks.0/attn/qkv)."""
-    parts: List[str] = []
-    for seg in module_path.split("."):
-        if seg.isdigit() and parts:
-            parts[-1] += "." + seg
-        else:
-            parts.append(seg)
-    return "/" + "/".join(parts)
+def leaf_name(module_path: str) -> str:
+    """Last attribute of a module path, a list index kept attached (down.0.block.1 -> block.1).
+
+    torch 1.13 names nodes by the chain of modules that were *called*, each by this leaf name (containers that
+    are only indexed, like the DDIM code's down[i], do not appear; repeats get _1, _2 suffixes), so the leaf
+    name is a hint for picking among equal values, never the mapping itself."""
+    parts = module_path.split(".")
+    if parts[-1].isdigit() and len(parts) > 1:
+        return parts[-2] + "." + parts[-1]
+    return parts[-1]
 
 
-def value_shapes(model: onnx.ModelProto, batch: int) -> Dict[str, List[int]]:
-    """Static shapes of all values with the batch axis fixed, by ONNX shape inference with data propagation."""
-    m = onnx.ModelProto()
-    m.CopyFrom(model)
-    for vi in list(m.graph.input) + list(m.graph.output):
-        d = vi.type.tensor_type.shape.dim[0]
-        if d.dim_param == "batch":
-            d.ClearField("dim_param")
-            d.dim_value = batch
-    m = onnx.shape_inference.infer_shapes(m, strict_mode=True, data_prop=True)
-    shapes: Dict[str, List[int]] = {}
-    for vi in list(m.graph.value_info) + list(m.graph.input) + list(m.graph.output):
-        dims = vi.type.tensor_type.shape.dim
-        if all(d.HasField("dim_value") for d in dims):
-            shapes[vi.name] = [d.dim_value for d in dims]
-    for init in m.graph.initializer:
-        shapes[init.name] = list(init.dims)
-    return shapes
+def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    if tuple(a.shape) != tuple(b.shape) or a.dtype != b.dtype:
+        return False
+    tol = 1e-4 * max(1.0, float(b.abs().max()) if b.numel() else 1.0)
+    return bool(torch.allclose(a, b, rtol=1e-4, atol=tol))
 
 
-def map_records(model: onnx.ModelProto, records, opset: int) -> List[Dict]:
-    nodes = list(model.graph.node)
-    by_scope: Dict[str, List[onnx.NodeProto]] = {}
-    for n in nodes:
-        if n.name.startswith("/") and "/" in n.name[1:]:
-            by_scope.setdefault(n.name.rsplit("/", 1)[0], []).append(n)
-    shapes = value_shapes(model, batch=2)
+def map_records(model: onnx.ModelProto, feeds: Dict[str, torch.Tensor], expected: Dict[str, torch.Tensor],
+                records) -> List[Dict]:
+    """Finds, for every hook tensor, the ONNX value that the exported graph computes equal to it.
+
+    The graph is evaluated with tools/onnx_torch_eval.py; candidates are restricted by op type (inputs of
+    Conv, inputs of MatMul/Gemm with a constant weight for Linear, activation operands of MatMul for MatMul
+    modules, Softmax / LayerNormalization outputs, any output for decomposed norms), then by value."""
+    env = onnx_torch_eval.run(model, feeds)
+    for name, want in expected.items():
+        if not _close(env[name], want):
+            diff = float((env[name] - want).abs().max())
+            raise SystemExit(f"graph output {name} differs from PyTorch (max abs {diff:g})")
+    consts = {i.name for i in model.graph.initializer}
+    consts |= {n.output[0] for n in model.graph.node if n.op_type in ("Constant", "Identity")
+               and (n.op_type == "Constant" or n.input[0] in consts)}
+    has_ln = any(n.op_type == "LayerNormalization" for n in model.graph.node)
     out: List[Dict] = []
     for path, kind, index, t in records:
-        scope = scope_of(path)
-        in_scope = by_scope.get(scope, [])
-        if not in_scope:
-            raise SystemExit(f"{path}: no ONNX nodes in scope {scope}")
-        if kind == "conv_input":
-            cand = [n for n in in_scope if n.op_type == "Conv"]
-            pick = lambda n: n.input[0]  # noqa: E731
-        elif kind == "matmul_input":
-            cand = [n for n in in_scope if n.op_type in ("MatMul", "Gemm")]
-            pick = lambda n: n.input[index or 0]  # noqa: E731
-        elif kind == "softmax_output":
-            cand = [n for n in in_scope if n.op_type == "Softmax"]
-            pick = lambda n: n.output[0]  # noqa: E731
-        elif kind == "layernorm_output" and opset >= 17:
-            cand = [n for n in in_scope if n.op_type == "LayerNormalization"]
-            pick = lambda n: n.output[0]  # noqa: E731
-        else:
-            # Decomposed LayerNorm (opset 13) or GroupNorm (InstanceNormalization + Reshape + Mul + Add): the
-            # module's output is the one value made in its scope that nothing else in the scope consumes.
-            used = {i for n in in_scope for i in n.input}
-            cand = [n for n in in_scope if n.op_type != "Constant" and n.output[0] not in used]
-            pick = lambda n: n.output[0]  # noqa: E731
-        if len(cand) != 1:
-            raise SystemExit(f"{path} ({kind}): expected one node in {scope}, found "
-                             f"{[(n.name, n.op_type) for n in cand]}")
-        name = pick(cand[0])
-        want = list(t.shape)
-        got = shapes.get(name)
-        if got is None:
-            raise SystemExit(f"{path} ({kind}): no inferred shape for ONNX value {name}")
-        if got != want:
-            raise SystemExit(f"{path} ({kind}): ONNX value {name} has shape {got}, PyTorch tensor {want}")
+        cand: List[Tuple[onnx.NodeProto, str]] = []
+        for n in model.graph.node:
+            if kind == "conv_input" and n.op_type == "Conv":
+                cand.append((n, n.input[0]))
+            elif kind == "matmul_input" and index is None and n.op_type in ("MatMul", "Gemm") \
+                    and n.input[1] in consts:
+                cand.append((n, n.input[0]))
+            elif kind == "matmul_input" and index is not None and n.op_type == "MatMul" \
+                    and n.input[0] not in consts and n.input[1] not in consts:
+                cand.append((n, n.input[index]))
+            elif kind == "softmax_output" and n.op_type == "Softmax":
+                cand.append((n, n.output[0]))
+            elif kind == "layernorm_output" and has_ln:
+                if n.op_type == "LayerNormalization":
+                    cand.append((n, n.output[0]))
+            elif kind in ("layernorm_output", "groupnorm_output") and n.op_type not in ("Constant", "Identity"):
+                cand.append((n, n.output[0]))
+        matches = [(n, v) for n, v in cand if _close(env[v], t)]
+        if not matches:
+            raise SystemExit(f"{path} ({kind}{'' if index is None else ' operand ' + str(index)}): no ONNX "
+                             f"value equals the PyTorch tensor of shape {list(t.shape)} "
+                             f"({len(cand)} candidates by op type)")
+        leaf = leaf_name(path)
+        hinted = [(n, v) for n, v in matches if f"/{leaf}/" in n.name or f"/{leaf}_" in n.name]
+        if kind in ("groupnorm_output",) or (kind == "layernorm_output" and not has_ln):
+            if not hinted:
+                raise SystemExit(f"{path} ({kind}): equal values found but none in a scope named {leaf}: "
+                                 f"{[n.name for n, _ in matches]}")
+        _, value = (hinted or matches)[0]
         e = {"module": path, "kind": kind}
         if index is not None:
             e["input_index"] = index  # MatMul modules have two activation operands
-        e.update({"tensor": name, "node": cand[0].name, "op_type": cand[0].op_type})
+        e["tensor"] = value
         e.update(tensor_entry(t))
         out.append(e)
-    # A value seen by two hooks (a LayerNorm output feeding qkv, a Softmax output feeding matmul2) must have
-    # been the same tensor in PyTorch too: a cheap check of the mapping by value, not only by shape.
-    seen: Dict[str, Dict] = {}
-    for e in out:
-        first = seen.setdefault(e["tensor"], e)
-        if first["data"] != e["data"]:
-            raise SystemExit(f"{first['module']} and {e['module']} map to {e['tensor']} but differ in PyTorch")
     return out
 
 
@@ -230,7 +222,7 @@ def make(name: str, model: nn.Module, args: Tuple[torch.Tensor, ...], input_name
         m = export(model, args, input_names, [output_name], opset)
         fname = f"{name}-op{opset}.onnx"
         save(m, os.path.join(outdir, fname))
-        tensors = map_records(m, records, opset)
+        tensors = map_records(m, dict(zip(input_names, args)), {output_name: y}, records)
         ref = {
             "model": fname,
             "inputs": {n: tensor_entry(a) for n, a in zip(input_names, args)},

@@ -4,3 +4,4 @@ export * from './tensor.js';
 export * from './builder.js';
 export { Namer, names } from './naming.js';
 export * from './io/index.js';
+export { summarizeModel, type ModelSummary, type ValueSummary } from "./summary.js";

@@ -1,0 +1,43 @@
+// --data and its companions: dataset words (fashion-mnist, cifar10) or a path, the split, and preprocessing.
+
+import { existsSync } from 'node:fs';
+import { openDataset } from '../data/index.js';
+import { ensureCifar10 } from '../data/cifar10-cache.js';
+import type { Dataset } from '../data/types.js';
+import type { PreprocessInfo } from '../models/model-info.js';
+import { usageError } from '../errors.js';
+import type { OptionSpec, Parsed } from './args.js';
+import { str } from './args.js';
+
+export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+
+export function dataOptions(defaultSplit: 'train' | 'test'): Record<string, OptionSpec> {
+  return {
+    split: { type: 'string', value: 'train|test', help: 'which split where the data has both', default: defaultSplit },
+  };
+}
+
+/** A dataset word, or a path. */
+async function resolveDataPath(arg: string, split: 'train' | 'test'): Promise<string> {
+  if (existsSync(arg)) return arg;
+  if (arg === 'fashion-mnist') {
+    if (!existsSync(FASHION_MNIST_DIR))
+      throw usageError('fashion-mnist is not installed', 'apt-get install dataset-fashion-mnist, or pass a folder of IDX files');
+    return FASHION_MNIST_DIR;
+  }
+  if (arg === 'cifar10') return ensureCifar10(split);
+  return arg; // openDataset names the missing path
+}
+
+export async function openDataArg(
+  p: Parsed,
+  arg: string,
+  defaultSplit: 'train' | 'test',
+  preprocess: PreprocessInfo,
+  labels?: string[],
+): Promise<Dataset> {
+  const split = str(p, 'split') ?? defaultSplit;
+  if (split !== 'train' && split !== 'test') throw usageError(`--split must be train or test, got ${split}`);
+  const path = await resolveDataPath(arg, split);
+  return openDataset(path, { split, preprocess, ...(labels === undefined ? {} : { labels }) });
+}

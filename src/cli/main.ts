@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// The quantlens command line: dispatch to one file per command, turn typed errors into one line and an exit code
+// (2: usage, 1: failure), never a stack trace unless QUANTLENS_DEBUG is set.
+
+import { isQuantlensError, describeError } from '../errors.js';
+import { quantlensVersion } from '../version.js';
+import { helpText, parseCommand, type CommandSpec, type Parsed } from './args.js';
+import { inspectSpec, runInspect } from './inspect.js';
+import { evalSpec, runEval } from './eval.js';
+
+interface Command {
+  spec: CommandSpec;
+  run: (p: Parsed) => void | Promise<void>;
+}
+
+const commands: Command[] = [
+  { spec: inspectSpec, run: runInspect },
+  { spec: evalSpec, run: runEval },
+];
+
+function mainHelp(): string {
+  const rows = commands.map((c) => `  ${c.spec.name.padEnd(10)} ${c.spec.summary}`);
+  return `quantlens ${quantlensVersion}: analyze, quantize (PTQ), evaluate and export ONNX vision transformers and diffusion models
+
+Usage: quantlens <command> [options]
+
+Commands:
+${rows.join('\n')}
+
+Run \`quantlens <command> --help\` for a command's options.
+`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${quantlensVersion}\n`);
+    return 0;
+  }
+  const command = commands.find((c) => c.spec.name === name);
+  try {
+    if (command === undefined) {
+      process.stderr.write(`error: unknown command "${name}"\nhint: commands are ${commands.map((c) => c.spec.name).join(', ')}\n`);
+      return 2;
+    }
+    const parsed = parseCommand(command.spec, rest);
+    if (parsed.help) {
+      process.stdout.write(helpText(command.spec));
+      return 0;
+    }
+    await command.run(parsed);
+    return 0;
+  } catch (e) {
+    if (process.env.QUANTLENS_DEBUG) console.error(e);
+    if (isQuantlensError(e)) {
+      process.stderr.write(`error: ${e.message}\n${e.hint === undefined ? '' : `hint: ${e.hint}\n`}`);
+      return e.kind === 'usage' ? 2 : 1;
+    }
+    process.stderr.write(`internal error: ${describeError(e)}\nhint: rerun with QUANTLENS_DEBUG=1 and report it\n`);
+    return 1;
+  }
+}
+
+// Set the exit code rather than exiting, so pending stdout writes are flushed.
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`internal error: ${describeError(e)}\n`);
+    process.exitCode = 1;
+  },
+);
