@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The quantlens command line: dispatch to one file per command, turn typed errors into one line and an exit code
 // (2: usage, 1: failure), never a stack trace unless QUANTLENS_DEBUG is set.
 
@@ -64,14 +63,3 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
-
-// Set the exit code rather than exiting, so pending stdout writes are flushed.
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`internal error: ${describeError(e)}\n`);
-    process.exitCode = 1;
-  },
-);

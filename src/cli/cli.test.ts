@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expectOneLineError, runCli } from '../test-support/cli.js';
+import { fixturePath } from '../test-support/fixtures.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'ql-cli-'));
+
+describe('quantlens CLI basics', () => {
+  it('prints its version and help', () => {
+    const v = runCli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const h = runCli(['--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/inspect/);
+    for (const cmd of ['inspect', 'eval']) {
+      const c = runCli([cmd, '--help']);
+      expect(c.code).toBe(0);
+      expect(c.stdout).toMatch(/Usage: quantlens/);
+    }
+  });
+
+  it('exits 2 on usage errors', () => {
+    expect(runCli([]).code).toBe(2);
+    const unknown = runCli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expectOneLineError(unknown);
+    const extra = runCli(['inspect']);
+    expect(extra.code).toBe(2);
+    const badFlag = runCli(['inspect', fixturePath('tiny-deit-op17.onnx'), '--nope']);
+    expect(badFlag.code).toBe(2);
+    expectOneLineError(badFlag);
+  });
+});
+
+describe('quantlens inspect', () => {
+  it('reports the documented JSON keys for a torch export', () => {
+    const r = runCli(['inspect', fixturePath('tiny-deit-op17.onnx'), '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as Record<string, unknown>;
+    for (const k of ['schemaVersion', 'quantlens', 'onnxruntime', 'opset', 'inputs', 'outputs', 'opCounts', 'params', 'paramBytes', 'initializerDtypes'])
+      expect(j).toHaveProperty(k);
+    expect(j.opset).toEqual({ '': 17 });
+    expect(j.inputs).toEqual([{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, 16, 16] }]);
+    expect((j.opCounts as Record<string, number>).LayerNormalization).toBe(5);
+    expect(r.stderr).toBe('');
+  });
+
+  it('reads models with external data and the opset-13 UNet', () => {
+    const ext = runCli(['inspect', fixturePath('tiny-deit-ext/model.onnx'), '--json']);
+    expect(ext.code).toBe(0);
+    const full = JSON.parse(runCli(['inspect', fixturePath('tiny-deit-op17.onnx'), '--json']).stdout) as { params: number };
+    expect((JSON.parse(ext.stdout) as { params: number }).params).toBe(full.params);
+    const unet = runCli(['inspect', fixturePath('tiny-unet-op13.onnx')]);
+    expect(unet.code).toBe(0);
+    expect(unet.stdout).toMatch(/input\s+t\s+int64 \[batch\]/);
+  });
+});
+
+describe('bad models get one clear line', () => {
+  it('missing file', () => {
+    expect(expectOneLineError(runCli(['inspect', '/nonexistent/model.onnx']))).toMatch(/model not found: \/nonexistent/);
+  });
+
+  it('not ONNX', () => {
+    const d = tmp();
+    writeFileSync(join(d, 'notes.onnx'), 'this is not a model, just text\n');
+    expect(expectOneLineError(runCli(['inspect', join(d, 'notes.onnx')]))).toMatch(/not an ONNX model/);
+  });
+
+  it('truncated protobuf', () => {
+    const d = tmp();
+    const bytes = readFileSync(fixturePath('tiny-deit-op17.onnx'));
+    writeFileSync(join(d, 'cut.onnx'), bytes.subarray(0, Math.floor(bytes.length / 2)));
+    expect(expectOneLineError(runCli(['inspect', join(d, 'cut.onnx')]))).toMatch(/not an ONNX model|truncated/);
+  });
+
+  it('external data pointing outside the model folder', () => {
+    const d = tmp();
+    const inner = join(d, 'model');
+    mkdirSync(inner);
+    // Point every location at ../ghts.bin, a real file one level up (same length keeps the protobuf valid).
+    const bytes = readFileSync(fixturePath('tiny-deit-ext/model.onnx'));
+    const patched = Buffer.from(bytes.toString('latin1').replaceAll('weights.bin', '../ghts.bin'), 'latin1');
+    writeFileSync(join(inner, 'model.onnx'), patched);
+    copyFileSync(fixturePath('tiny-deit-ext/weights.bin'), join(d, 'ghts.bin'));
+    expect(expectOneLineError(runCli(['inspect', join(inner, 'model.onnx')]))).toMatch(/\.\..*model folder|outside the model folder/);
+  });
+});
