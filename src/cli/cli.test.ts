@@ -89,3 +89,44 @@ describe('bad models get one clear line', () => {
     expect(expectOneLineError(runCli(['inspect', join(inner, 'model.onnx')]))).toMatch(/\.\..*model folder|outside the model folder/);
   });
 });
+
+describe('quantlens eval', () => {
+  it('evaluates on Fashion-MNIST IDX files end to end', () => {
+    const r = runCli(['eval', fixturePath('tiny-deit-op13.onnx'), '--data', '/usr/share/datasets/fashion-mnist', '--limit', '200', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as Record<string, number | string>;
+    expect(j.task).toBe('classification');
+    expect(j.n).toBe(200);
+    expect(j.top1).toBeGreaterThanOrEqual(0);
+    expect(j.top5).toBeGreaterThanOrEqual(j.top1 as number);
+    expect(j.imagesPerSec).toBeGreaterThan(0);
+  });
+
+  it('evaluates on the CIFAR-10 test ImageFolder end to end', () => {
+    const r = runCli(['eval', fixturePath('tiny-deit-op17.onnx'), '--data', 'cifar10', '--size', '16', '--limit', '128', '--json']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { n: number }).n).toBe(128);
+  });
+
+  it('unknown dataset layout', () => {
+    const d = tmp();
+    writeFileSync(join(d, 'readme.txt'), 'nothing here');
+    const msg = expectOneLineError(runCli(['eval', fixturePath('tiny-deit-op17.onnx'), '--data', d]));
+    expect(msg).toMatch(/cannot tell the layout/);
+  });
+
+  it('an image that will not decode', () => {
+    const d = tmp();
+    mkdirSync(join(d, 'cat'));
+    writeFileSync(join(d, 'cat', 'broken.png'), 'not a png at all');
+    const msg = expectOneLineError(runCli(['eval', fixturePath('tiny-deit-op17.onnx'), '--data', d, '--labels', 'cat']));
+    expect(msg).toMatch(/broken\.png/);
+  });
+
+  it('model input shape that does not match the data', () => {
+    const msg = expectOneLineError(
+      runCli(['eval', fixturePath('tiny-deit-op17.onnx'), '--data', '/usr/share/datasets/fashion-mnist', '--size', '28', '--channels', '1', '--limit', '8']),
+    );
+    expect(msg).toMatch(/model input pixel_values expects shape \[batch, 3, 16, 16\], the data gives \[8, 1, 28, 28\]/);
+  });
+});

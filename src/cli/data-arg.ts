@@ -17,16 +17,16 @@ export function dataOptions(defaultSplit: 'train' | 'test'): Record<string, Opti
   };
 }
 
-/** A dataset word, or a path. */
-async function resolveDataPath(arg: string, split: 'train' | 'test'): Promise<string> {
-  if (existsSync(arg)) return arg;
+/** A dataset word, or a path. `splitDone`: the path already is the split's own folder. */
+async function resolveDataPath(arg: string, split: 'train' | 'test'): Promise<{ path: string; splitDone: boolean }> {
+  if (existsSync(arg)) return { path: arg, splitDone: false };
   if (arg === 'fashion-mnist') {
     if (!existsSync(FASHION_MNIST_DIR))
       throw usageError('fashion-mnist is not installed', 'apt-get install dataset-fashion-mnist, or pass a folder of IDX files');
-    return FASHION_MNIST_DIR;
+    return { path: FASHION_MNIST_DIR, splitDone: false };
   }
-  if (arg === 'cifar10') return ensureCifar10(split);
-  return arg; // openDataset names the missing path
+  if (arg === 'cifar10') return { path: await ensureCifar10(split), splitDone: true };
+  return { path: arg, splitDone: false }; // openDataset names the missing path
 }
 
 export async function openDataArg(
@@ -38,6 +38,6 @@ export async function openDataArg(
 ): Promise<Dataset> {
   const split = str(p, 'split') ?? defaultSplit;
   if (split !== 'train' && split !== 'test') throw usageError(`--split must be train or test, got ${split}`);
-  const path = await resolveDataPath(arg, split);
-  return openDataset(path, { split, preprocess, ...(labels === undefined ? {} : { labels }) });
+  const { path, splitDone } = await resolveDataPath(arg, split);
+  return openDataset(path, { ...(splitDone ? {} : { split }), preprocess, ...(labels === undefined ? {} : { labels }) });
 }
