@@ -10,7 +10,8 @@ export type AttrValue = number | bigint | string | number[] | bigint[] | string[
 
 /** Plain JS values -> typed attributes. Integers stay ints unless the value has a fraction or `floats` is asked. */
 export function toAttribute(v: AttrValue, asFloat = false): Attribute {
-  if (typeof v === 'number') return asFloat || !Number.isInteger(v) ? { type: 'float', value: v } : { type: 'int', value: BigInt(v) };
+  if (typeof v === 'number')
+    return asFloat || !Number.isInteger(v) ? { type: 'float', value: v } : { type: 'int', value: BigInt(v) };
   if (typeof v === 'bigint') return { type: 'int', value: v };
   if (typeof v === 'string') return { type: 'string', value: v };
   if (v instanceof Graph) return { type: 'graph', value: v };
@@ -53,7 +54,9 @@ export class GraphBuilder {
   }
 
   output(value: string, dtype?: DType, shape?: Dim[]): void {
-    this.graph.outputs.push(dtype === undefined ? { name: value } : { name: value, type: { dtype, shape: shape ?? [] } });
+    this.graph.outputs.push(
+      dtype === undefined ? { name: value } : { name: value, type: { dtype, shape: shape ?? [] } },
+    );
   }
 
   /** Add an initializer; returns its (possibly uniquified) name. */
@@ -76,7 +79,8 @@ export class GraphBuilder {
       opts.outputNames?.map((n) => (this.namer.reserve(n), n)) ??
       Array.from({ length: opts.outputs ?? 1 }, (_, i) => this.namer.fresh(`${name}_out${i === 0 ? '' : i}`));
     const attributes = new Map<string, Attribute>();
-    for (const [k, v] of Object.entries(attrs)) attributes.set(k, toAttribute(v, opts.floatAttrs?.includes(k) ?? false));
+    for (const [k, v] of Object.entries(attrs))
+      attributes.set(k, toAttribute(v, opts.floatAttrs?.includes(k) ?? false));
     this.graph.addNode(new Node({ name, opType, domain: opts.domain ?? '', inputs, outputs, attributes }));
     return outputs;
   }

@@ -4,4 +4,5 @@ export * from './tensor.js';
 export * from './builder.js';
 export { Namer, names } from './naming.js';
 export * from './io/index.js';
-export { summarizeModel, type ModelSummary, type ValueSummary } from "./summary.js";
+export { summarizeModel, type ModelSummary, type ValueSummary } from './summary.js';
+export { cloneGraph, cloneModel } from './clone.js';

@@ -27,6 +27,8 @@ export interface ValueInfo {
   name: string;
   type?: ValueType;
   docString?: string;
+  /** ValueInfoProto fields quantlens does not model (metadata_props): kept as read. */
+  extra?: unknown;
 }
 
 export interface ExternalLocation {
@@ -45,6 +47,8 @@ export interface Tensor {
   docString?: string;
   /** Where the data lived when read (informational; writing decides placement anew). */
   external?: ExternalLocation;
+  /** TensorProto fields quantlens does not model (metadata_props): kept as read. */
+  extra?: unknown;
 }
 
 export type Attribute =
@@ -122,7 +126,8 @@ export class Node {
   intAttr(name: string, fallback?: number): number | undefined {
     const a = this.attributes.get(name);
     if (a === undefined) return fallback;
-    if (a.type !== 'int') throw modelError(`node ${this.name} (${this.opType}): attribute ${name} is ${a.type}, not int`);
+    if (a.type !== 'int')
+      throw modelError(`node ${this.name} (${this.opType}): attribute ${name} is ${a.type}, not int`);
     return Number(a.value);
   }
 

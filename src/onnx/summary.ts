@@ -24,7 +24,8 @@ export interface ModelSummary {
 }
 
 function valueSummary(v: ValueInfo): ValueSummary {
-  if (!isTensorType(v.type)) return { name: v.name, dtype: v.type === undefined ? 'unknown' : 'non-tensor', shape: null };
+  if (!isTensorType(v.type))
+    return { name: v.name, dtype: v.type === undefined ? 'unknown' : 'non-tensor', shape: null };
   return {
     name: v.name,
     dtype: v.type.dtype,

@@ -59,13 +59,16 @@ export function int64Tensor(name: string, values: readonly (number | bigint)[]):
 }
 
 function aligned(data: Uint8Array, bytesPer: number): Uint8Array {
-  return data.byteOffset % bytesPer === 0 ? data : data.slice();
+  // Not data.slice(): on a Node Buffer that is a view at the same (misaligned) offset, not a copy.
+  return data.byteOffset % bytesPer === 0 ? data : new Uint8Array(data);
 }
 
 function checkLength(t: Tensor): void {
   const want = rawByteLength(t.dtype, elementCount(t.dims));
   if (t.data.byteLength !== want)
-    throw modelError(`tensor ${t.name}: ${t.data.byteLength} bytes of data, ${want} expected for ${t.dtype}[${t.dims.join(', ')}]`);
+    throw modelError(
+      `tensor ${t.name}: ${t.data.byteLength} bytes of data, ${want} expected for ${t.dtype}[${t.dims.join(', ')}]`,
+    );
 }
 
 /** A typed view (or aligned copy) of a tensor's data in its own dtype. */

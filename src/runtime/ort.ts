@@ -50,7 +50,7 @@ export async function createOrtSession(modelBytes: Uint8Array, opts: OrtSessionO
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [device],
     graphOptimizationLevel: opts.optimize === false ? 'disabled' : 'all',
-    logSeverityLevel: 3,
+    logSeverityLevel: 4,
   };
   if (opts.threads !== undefined) {
     options.intraOpNumThreads = opts.threads;

@@ -10,9 +10,13 @@ import type { ExternalRef } from './from-proto.js';
 export function checkLocationSyntax(location: string, tensor: string): void {
   const parts = location.split(/[\\/]/);
   if (location === '' || isAbsolute(location) || /^[a-zA-Z]:/.test(location) || location.startsWith('\\'))
-    throw modelError(`tensor ${tensor}: external data location "${location}" must be a relative path inside the model folder`);
+    throw modelError(
+      `tensor ${tensor}: external data location "${location}" must be a relative path inside the model folder`,
+    );
   if (parts.includes('..'))
-    throw modelError(`tensor ${tensor}: external data location "${location}" contains "..", refusing to leave the model folder`);
+    throw modelError(
+      `tensor ${tensor}: external data location "${location}" contains "..", refusing to leave the model folder`,
+    );
   if (location.includes('\0')) throw modelError(`tensor ${tensor}: external data location contains a NUL byte`);
 }
 
@@ -40,6 +44,9 @@ export function resolveInside(modelDir: string, location: string, tensor: string
 /** Loader for from-proto: one open per file per model would be nicer, but the checks must run per location. */
 export function makeExternalLoader(modelDir: string): (tensor: string, ref: ExternalRef) => Uint8Array {
   const checked = new Map<string, { path: string; size: number }>();
+  // Bytes handed out per real file: more than the file holds means tensors overlap, which would let a small model
+  // multiply one large file into any amount of memory.
+  const used = new Map<string, number>();
   return (tensor, ref) => {
     let file = checked.get(ref.location);
     if (file === undefined) {
@@ -47,7 +54,9 @@ export function makeExternalLoader(modelDir: string): (tensor: string, ref: Exte
       const st = statSync(path);
       if (!st.isFile()) throw modelError(`tensor ${tensor}: external data "${ref.location}" is not a regular file`);
       if (st.nlink > 1)
-        throw modelError(`tensor ${tensor}: external data "${ref.location}" is a hardlink (${st.nlink} names), refusing it`);
+        throw modelError(
+          `tensor ${tensor}: external data "${ref.location}" is a hardlink (${st.nlink} names), refusing it`,
+        );
       file = { path, size: st.size };
       checked.set(ref.location, file);
     }
@@ -56,6 +65,12 @@ export function makeExternalLoader(modelDir: string): (tensor: string, ref: Exte
       throw modelError(
         `tensor ${tensor}: external data range ${ref.offset}+${length} runs past the end of "${ref.location}" (${file.size} bytes)`,
       );
+    const total = (used.get(file.path) ?? 0) + length;
+    if (total > file.size)
+      throw modelError(
+        `tensor ${tensor}: external data in "${ref.location}" overlaps other tensors (${total} bytes read from a ${file.size}-byte file)`,
+      );
+    used.set(file.path, total);
     // O_NOFOLLOW on the resolved real path: the file cannot be swapped for a symlink between check and open.
     const fd = openSync(file.path, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {

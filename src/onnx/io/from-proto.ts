@@ -8,6 +8,8 @@ import {
   ModelProtoSchema,
   NodeProtoSchema,
   TensorProto_DataLocation,
+  TensorProtoSchema,
+  ValueInfoProtoSchema,
   type AttributeProto,
   type GraphProto,
   type ModelProto,
@@ -17,7 +19,16 @@ import {
   type ValueInfoProto,
 } from 'onnx-buf';
 import { dtypeBits, dtypeFromCode, rawByteLength, type DType } from '../dtype.js';
-import { Graph, Node, type Attribute, type Dim, type Model, type Tensor, type ValueInfo, type ValueType } from '../ir.js';
+import {
+  Graph,
+  Node,
+  type Attribute,
+  type Dim,
+  type Model,
+  type Tensor,
+  type ValueInfo,
+  type ValueType,
+} from '../ir.js';
 import { elementCount } from '../tensor.js';
 import { limitError, modelError, unsupportedError } from '../../errors.js';
 
@@ -33,7 +44,17 @@ export interface ConvertOptions {
   maxNodes: number;
 }
 
-const utf8 = new TextDecoder();
+// fatal: a string attribute that is not UTF-8 is kept opaque (as bytes) instead of being mangled.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    utf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function modelFromProto(proto: ModelProto, opts: ConvertOptions): Model {
   if (proto.graph === undefined) throw modelError('not an ONNX model: it has no graph');
@@ -72,7 +93,10 @@ function graphFromProto(g: GraphProto, opts: ConvertOptions, counter: { nodes: n
   for (const n of g.node) {
     counter.nodes++;
     if (counter.nodes > opts.maxNodes)
-      throw limitError(`model has more than ${opts.maxNodes} nodes`, 'raise the limit with --max-nodes if this is expected');
+      throw limitError(
+        `model has more than ${opts.maxNodes} nodes`,
+        'raise the limit with --max-nodes if this is expected',
+      );
     graph.addNode(nodeFromProto(n, opts, counter));
   }
   graph.extra = create(GraphProtoSchema, {
@@ -105,15 +129,21 @@ function nodeFromProto(n: NodeProto, opts: ConvertOptions, counter: { nodes: num
   });
 }
 
-function attributeFromProto(a: AttributeProto, n: NodeProto, opts: ConvertOptions, counter: { nodes: number }): Attribute {
-  if (a.refAttrName !== '') return { type: 'opaque', value: a };
+function attributeFromProto(
+  a: AttributeProto,
+  n: NodeProto,
+  opts: ConvertOptions,
+  counter: { nodes: number },
+): Attribute {
+  // Attribute references, doc strings and non-UTF-8 strings have no place in the typed IR: keep them as read.
+  if (a.refAttrName !== '' || a.docString !== '') return { type: 'opaque', value: a };
   switch (a.type) {
     case AT.FLOAT:
       return { type: 'float', value: a.f };
     case AT.INT:
       return { type: 'int', value: a.i };
     case AT.STRING:
-      return { type: 'string', value: utf8.decode(a.s) };
+      return isUtf8(a.s) ? { type: 'string', value: utf8.decode(a.s) } : { type: 'opaque', value: a };
     case AT.TENSOR:
       if (a.t === undefined) throw modelError(`node ${n.name} (${n.opType}): tensor attribute ${a.name} has no tensor`);
       return { type: 'tensor', value: tensorFromProto(a.t, opts) };
@@ -125,7 +155,9 @@ function attributeFromProto(a: AttributeProto, n: NodeProto, opts: ConvertOption
     case AT.INTS:
       return { type: 'ints', value: [...a.ints] };
     case AT.STRINGS:
-      return { type: 'strings', value: a.strings.map((s) => utf8.decode(s)) };
+      return a.strings.every(isUtf8)
+        ? { type: 'strings', value: a.strings.map((s) => utf8.decode(s)) }
+        : { type: 'opaque', value: a };
     case AT.TENSORS:
       return { type: 'tensors', value: a.tensors.map((t) => tensorFromProto(t, opts)) };
     case AT.GRAPHS:
@@ -140,6 +172,7 @@ export function valueInfoFromProto(v: ValueInfoProto): ValueInfo {
   const type = v.type === undefined ? undefined : typeFromProto(v.type);
   if (type !== undefined) info.type = type;
   if (v.docString !== '') info.docString = v.docString;
+  if (v.metadataProps.length > 0) info.extra = create(ValueInfoProtoSchema, { metadataProps: v.metadataProps });
   return info;
 }
 
@@ -147,10 +180,10 @@ function typeFromProto(t: TypeProto): ValueType | undefined {
   if (t.value.case !== 'tensorType' || t.denotation !== '') return { opaque: t };
   const tt = t.value.value;
   const dtype = dtypeFromCode(tt.elemType);
-  if (dtype === undefined) return { opaque: t };
+  // Dimension denotations have no place in the IR's shapes: keep such a type as read.
+  if (dtype === undefined || tt.shape?.dim.some((d) => d.denotation !== '')) return { opaque: t };
   if (tt.shape === undefined) return { dtype };
   const shape: Dim[] = tt.shape.dim.map((d) => {
-    if (d.denotation !== '') return null;
     if (d.value.case === 'dimValue') return Number(d.value.value);
     if (d.value.case === 'dimParam') return d.value.value;
     return null;
@@ -173,6 +206,7 @@ export function tensorFromProto(t: TensorProto, opts: ConvertOptions): Tensor {
   const count = elementCount(dims);
   const tensor: Tensor = { name: t.name, dtype, dims, data: new Uint8Array(0) };
   if (t.docString !== '') tensor.docString = t.docString;
+  if (t.metadataProps.length > 0) tensor.extra = create(TensorProtoSchema, { metadataProps: t.metadataProps });
   if (dtype === 'string') {
     if (t.stringData.length !== count)
       throw modelError(`tensor ${t.name}: ${t.stringData.length} strings for ${count} elements`);
@@ -200,7 +234,9 @@ export function tensorFromProto(t: TensorProto, opts: ConvertOptions): Tensor {
     tensor.data = rawFromFields(t, dtype, count);
   }
   if (tensor.data.byteLength !== expected)
-    throw modelError(`tensor ${t.name}: ${tensor.data.byteLength} bytes of data, ${expected} expected for ${dtype}[${dims.join(', ')}]`);
+    throw modelError(
+      `tensor ${t.name}: ${tensor.data.byteLength} bytes of data, ${expected} expected for ${dtype}[${dims.join(', ')}]`,
+    );
   return tensor;
 }
 

@@ -107,7 +107,11 @@ function attributeToProto(name: string, a: Attribute, opts: ToProtoOptions): Att
     case 'strings':
       return create(AttributeProtoSchema, { name, type: AT.STRINGS, strings: a.value.map((s) => utf8.encode(s)) });
     case 'tensors':
-      return create(AttributeProtoSchema, { name, type: AT.TENSORS, tensors: a.value.map((t) => tensorToProto(t, {})) });
+      return create(AttributeProtoSchema, {
+        name,
+        type: AT.TENSORS,
+        tensors: a.value.map((t) => tensorToProto(t, {})),
+      });
     case 'graphs':
       return create(AttributeProtoSchema, { name, type: AT.GRAPHS, graphs: a.value.map((g) => graphToProto(g, opts)) });
     case 'opaque':
@@ -121,8 +125,10 @@ export function tensorToProto(t: Tensor, opts: ToProtoOptions): TensorProto {
     dataType: dtypeCode(t.dtype),
     dims: t.dims.map((d) => BigInt(d)),
     docString: t.docString ?? '',
+    metadataProps: (t.extra as TensorProto | undefined)?.metadataProps ?? [],
   };
-  if (t.dtype === 'string') return create(TensorProtoSchema, { ...base, stringData: (t.strings ?? []) as Uint8Array<ArrayBuffer>[] });
+  if (t.dtype === 'string')
+    return create(TensorProtoSchema, { ...base, stringData: (t.strings ?? []) as Uint8Array<ArrayBuffer>[] });
   const ext = opts.placeExternal?.(t);
   if (ext !== undefined) {
     return create(TensorProtoSchema, {
@@ -142,6 +148,7 @@ export function valueInfoToProto(v: ValueInfo): ValueInfoProto {
   return create(ValueInfoProtoSchema, {
     name: v.name,
     docString: v.docString ?? '',
+    metadataProps: (v.extra as ValueInfoProto | undefined)?.metadataProps ?? [],
     type: v.type === undefined ? undefined : typeToProto(v.type),
   });
 }

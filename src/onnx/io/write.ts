@@ -3,11 +3,12 @@
 
 import { toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from 'onnx-buf';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Model, Tensor } from '../ir.js';
 import { modelToProto } from './to-proto.js';
 import { checkLocationSyntax } from './external-data.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { usageError } from '../../errors.js';
 
 export interface WriteOptions {
   /** Store initializers of at least `threshold` bytes (default 1024) in `location` beside the model. */
@@ -39,6 +40,11 @@ export function writeModel(model: Model, path: string, opts: WriteOptions = {}):
   }
   const location = external.location ?? `${basename(path)}.data`;
   checkLocationSyntax(location, '(output)');
+  if (resolve(dirname(path), location) === resolve(path))
+    throw usageError(
+      `external data location "${location}" is the model file itself`,
+      'choose another --external-data name',
+    );
   const threshold = external.threshold ?? 1024;
   const chunks: Uint8Array[] = [];
   let offset = 0;
