@@ -6,3 +6,4 @@ export { Namer, names } from './naming.js';
 export * from './io/index.js';
 export { summarizeModel, type ModelSummary, type ValueSummary } from './summary.js';
 export { cloneGraph, cloneModel } from './clone.js';
+export * from './rewrite/index.js';
