@@ -57,9 +57,13 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
   const help = parsed.values.help === true;
   const [min, max] = spec.positionals;
   if (!help && (parsed.positionals.length < min || parsed.positionals.length > max))
-    throw usageError(`${spec.name}: expected ${spec.usage.replace(/^quantlens /, '')}`, `see \`quantlens ${spec.name} --help\``);
+    throw usageError(
+      `${spec.name}: expected ${spec.usage.replace(/^quantlens /, '')}`,
+      `see \`quantlens ${spec.name} --help\``,
+    );
   const values: Parsed['values'] = {};
-  for (const [name, o] of Object.entries(spec.options)) values[name] = (parsed.values[name] as Parsed['values'][string]) ?? o.default;
+  for (const [name, o] of Object.entries(spec.options))
+    values[name] = (parsed.values[name] as Parsed['values'][string]) ?? o.default;
   return { values, positionals: parsed.positionals, help };
 }
 

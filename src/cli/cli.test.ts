@@ -40,7 +40,18 @@ describe('quantlens inspect', () => {
     const r = runCli(['inspect', fixturePath('tiny-deit-op17.onnx'), '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout) as Record<string, unknown>;
-    for (const k of ['schemaVersion', 'quantlens', 'onnxruntime', 'opset', 'inputs', 'outputs', 'opCounts', 'params', 'paramBytes', 'initializerDtypes'])
+    for (const k of [
+      'schemaVersion',
+      'quantlens',
+      'onnxruntime',
+      'opset',
+      'inputs',
+      'outputs',
+      'opCounts',
+      'params',
+      'paramBytes',
+      'initializerDtypes',
+    ])
       expect(j).toHaveProperty(k);
     expect(j.opset).toEqual({ '': 17 });
     expect(j.inputs).toEqual([{ name: 'pixel_values', dtype: 'float32', shape: ['batch', 3, 16, 16] }]);
@@ -51,7 +62,9 @@ describe('quantlens inspect', () => {
   it('reads models with external data and the opset-13 UNet', () => {
     const ext = runCli(['inspect', fixturePath('tiny-deit-ext/model.onnx'), '--json']);
     expect(ext.code).toBe(0);
-    const full = JSON.parse(runCli(['inspect', fixturePath('tiny-deit-op17.onnx'), '--json']).stdout) as { params: number };
+    const full = JSON.parse(runCli(['inspect', fixturePath('tiny-deit-op17.onnx'), '--json']).stdout) as {
+      params: number;
+    };
     expect((JSON.parse(ext.stdout) as { params: number }).params).toBe(full.params);
     const unet = runCli(['inspect', fixturePath('tiny-unet-op13.onnx')]);
     expect(unet.code).toBe(0);
@@ -61,7 +74,9 @@ describe('quantlens inspect', () => {
 
 describe('bad models get one clear line', () => {
   it('missing file', () => {
-    expect(expectOneLineError(runCli(['inspect', '/nonexistent/model.onnx']))).toMatch(/model not found: \/nonexistent/);
+    expect(expectOneLineError(runCli(['inspect', '/nonexistent/model.onnx']))).toMatch(
+      /model not found: \/nonexistent/,
+    );
   });
 
   it('not ONNX', () => {
@@ -86,13 +101,23 @@ describe('bad models get one clear line', () => {
     const patched = Buffer.from(bytes.toString('latin1').replaceAll('weights.bin', '../ghts.bin'), 'latin1');
     writeFileSync(join(inner, 'model.onnx'), patched);
     copyFileSync(fixturePath('tiny-deit-ext/weights.bin'), join(d, 'ghts.bin'));
-    expect(expectOneLineError(runCli(['inspect', join(inner, 'model.onnx')]))).toMatch(/\.\..*model folder|outside the model folder/);
+    expect(expectOneLineError(runCli(['inspect', join(inner, 'model.onnx')]))).toMatch(
+      /\.\..*model folder|outside the model folder/,
+    );
   });
 });
 
 describe('quantlens eval', () => {
   it('evaluates on Fashion-MNIST IDX files end to end', () => {
-    const r = runCli(['eval', fixturePath('tiny-deit-op13.onnx'), '--data', '/usr/share/datasets/fashion-mnist', '--limit', '200', '--json']);
+    const r = runCli([
+      'eval',
+      fixturePath('tiny-deit-op13.onnx'),
+      '--data',
+      '/usr/share/datasets/fashion-mnist',
+      '--limit',
+      '200',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout) as Record<string, number | string>;
     expect(j.task).toBe('classification');
@@ -103,7 +128,17 @@ describe('quantlens eval', () => {
   });
 
   it('evaluates on the CIFAR-10 test ImageFolder end to end', () => {
-    const r = runCli(['eval', fixturePath('tiny-deit-op17.onnx'), '--data', 'cifar10', '--size', '16', '--limit', '128', '--json']);
+    const r = runCli([
+      'eval',
+      fixturePath('tiny-deit-op17.onnx'),
+      '--data',
+      'cifar10',
+      '--size',
+      '16',
+      '--limit',
+      '128',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout) as { n: number }).n).toBe(128);
   });
@@ -119,13 +154,26 @@ describe('quantlens eval', () => {
     const d = tmp();
     mkdirSync(join(d, 'cat'));
     writeFileSync(join(d, 'cat', 'broken.png'), 'not a png at all');
-    const msg = expectOneLineError(runCli(['eval', fixturePath('tiny-deit-op17.onnx'), '--data', d, '--labels', 'cat']));
+    const msg = expectOneLineError(
+      runCli(['eval', fixturePath('tiny-deit-op17.onnx'), '--data', d, '--labels', 'cat']),
+    );
     expect(msg).toMatch(/broken\.png/);
   });
 
   it('model input shape that does not match the data', () => {
     const msg = expectOneLineError(
-      runCli(['eval', fixturePath('tiny-deit-op17.onnx'), '--data', '/usr/share/datasets/fashion-mnist', '--size', '28', '--channels', '1', '--limit', '8']),
+      runCli([
+        'eval',
+        fixturePath('tiny-deit-op17.onnx'),
+        '--data',
+        '/usr/share/datasets/fashion-mnist',
+        '--size',
+        '28',
+        '--channels',
+        '1',
+        '--limit',
+        '8',
+      ]),
     );
     expect(msg).toMatch(/model input pixel_values expects shape \[batch, 3, 16, 16\], the data gives \[8, 1, 28, 28\]/);
   });

@@ -36,7 +36,8 @@ export function flagInfo(p: Parsed): ModelInfo {
   const mean = numberList(p, 'mean');
   const std = numberList(p, 'std');
   const channels = int(p, 'channels');
-  if (channels !== undefined && channels !== 1 && channels !== 3) throw usageError(`--channels must be 1 or 3, got ${channels}`);
+  if (channels !== undefined && channels !== 1 && channels !== 3)
+    throw usageError(`--channels must be 1 or 3, got ${channels}`);
   const pre: Partial<PreprocessInfo> = {};
   const size = int(p, 'size', { min: 1 });
   const pad = int(p, 'pad', { min: 0 });

@@ -13,7 +13,11 @@ export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
 export function dataOptions(defaultSplit: 'train' | 'test'): Record<string, OptionSpec> {
   return {
-    split: { type: 'string', value: 'train|test', help: 'which split where the data has both', default: defaultSplit },
+    split: {
+      type: 'string',
+      value: 'train|test',
+      help: `which split where the data has both (default: ${defaultSplit})`,
+    },
   };
 }
 
@@ -22,7 +26,10 @@ async function resolveDataPath(arg: string, split: 'train' | 'test'): Promise<{ 
   if (existsSync(arg)) return { path: arg, splitDone: false };
   if (arg === 'fashion-mnist') {
     if (!existsSync(FASHION_MNIST_DIR))
-      throw usageError('fashion-mnist is not installed', 'apt-get install dataset-fashion-mnist, or pass a folder of IDX files');
+      throw usageError(
+        'fashion-mnist is not installed',
+        'apt-get install dataset-fashion-mnist, or pass a folder of IDX files',
+      );
     return { path: FASHION_MNIST_DIR, splitDone: false };
   }
   if (arg === 'cifar10') return { path: await ensureCifar10(split), splitDone: true };
@@ -36,8 +43,12 @@ export async function openDataArg(
   preprocess: PreprocessInfo,
   labels?: string[],
 ): Promise<Dataset> {
-  const split = str(p, 'split') ?? defaultSplit;
-  if (split !== 'train' && split !== 'test') throw usageError(`--split must be train or test, got ${split}`);
+  const given = str(p, 'split');
+  if (given !== undefined && given !== 'train' && given !== 'test')
+    throw usageError(`--split must be train or test, got ${given}`);
+  const split = (given ?? defaultSplit) as 'train' | 'test';
   const { path, splitDone } = await resolveDataPath(arg, split);
-  return openDataset(path, { ...(splitDone ? {} : { split }), preprocess, ...(labels === undefined ? {} : { labels }) });
+  // A split the user asked for must exist; the command's default applies only where the data has splits.
+  const splitOpts = splitDone ? {} : given !== undefined ? { split } : { defaultSplit };
+  return openDataset(path, { ...splitOpts, preprocess, ...(labels === undefined ? {} : { labels }) });
 }

@@ -1,7 +1,8 @@
 // `quantlens eval <model> --data <path>`: accuracy and throughput of a classifier (the diffusion task is added by
 // the diffusion pipeline).
 
-import { evaluateClassification } from '../eval/classification.js';
+import { evaluateClassification, logitsOutput } from '../eval/classification.js';
+import { evaluateAgreement } from '../eval/agreement.js';
 import { usageError } from '../errors.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { flag, int, str } from './args.js';
@@ -15,12 +16,21 @@ export const evalSpec: CommandSpec = {
   usage: 'quantlens eval <model> --data <path> [--limit N] [--batch B] [--json]',
   positionals: [1, 1],
   options: {
-    data: { type: 'string', value: 'path', help: 'dataset: IDX folder, CIFAR-10 binary, ImageFolder, .npz; or fashion-mnist, cifar10' },
+    data: {
+      type: 'string',
+      value: 'path',
+      help: 'dataset: IDX folder, CIFAR-10 binary, ImageFolder, .npz; or fashion-mnist, cifar10',
+    },
     ...dataOptions('test'),
     limit: { type: 'string', value: 'N', help: 'evaluate the first N items only' },
     batch: { type: 'string', value: 'B', help: 'batch size', default: '64' },
     task: { type: 'string', value: 'classification', help: 'what to measure (default: from the model)' },
     output: { type: 'string', value: 'name', help: 'output holding the logits (default: logits or the first)' },
+    reference: {
+      type: 'string',
+      value: 'model',
+      help: 'also report output SQNR, cosine and top-1 agreement with this (FP) model',
+    },
     ...modelInfoOptions,
     ...runtimeOptions,
     json: { type: 'boolean', help: 'print one JSON object' },
@@ -30,10 +40,13 @@ export const evalSpec: CommandSpec = {
 export async function runEval(p: Parsed): Promise<void> {
   const json = flag(p, 'json');
   const loaded = loadModel(p.positionals[0]!, flagInfo(p));
-  const task = str(p, 'task') ?? (loaded.info.task === 'features' ? 'classification' : loaded.info.task) ?? 'classification';
-  if (task !== 'classification') throw usageError(`eval --task ${task} is not available yet`, 'use --task classification');
+  const task =
+    str(p, 'task') ?? (loaded.info.task === 'features' ? 'classification' : loaded.info.task) ?? 'classification';
+  if (task !== 'classification')
+    throw usageError(`eval --task ${task} is not available yet`, 'use --task classification');
   const dataPath = str(p, 'data');
-  if (dataPath === undefined) throw usageError('eval needs --data <path>', 'e.g. --data fashion-mnist or --data path/to/imagefolder');
+  if (dataPath === undefined)
+    throw usageError('eval needs --data <path>', 'e.g. --data fashion-mnist or --data path/to/imagefolder');
   const dataset = await openDataArg(p, dataPath, 'test', resolvePreprocess(loaded, json), loaded.info.labels);
   const limit = int(p, 'limit', { min: 1 });
   const result = await evaluateClassification(loaded.model, dataset, {
@@ -43,8 +56,23 @@ export async function runEval(p: Parsed): Promise<void> {
     ...(str(p, 'output') === undefined ? {} : { output: str(p, 'output')! }),
     onProgress: progress('eval', json),
   });
+  const refArg = str(p, 'reference');
+  const agreement =
+    refArg === undefined
+      ? undefined
+      : await evaluateAgreement(
+          loaded.model,
+          loadModel(refArg).model,
+          dataset,
+          logitsOutput(loaded.model, str(p, 'output')),
+          {
+            ...runtimeSettings(p),
+            batch: int(p, 'batch', { min: 1 }) ?? 64,
+            ...(limit === undefined ? {} : { limit }),
+          },
+        );
   if (json) {
-    printJson(result);
+    printJson(agreement === undefined ? result : { ...result, reference: { model: refArg, ...agreement } });
     return;
   }
   print(`model      ${loaded.path}`);
@@ -52,4 +80,9 @@ export async function runEval(p: Parsed): Promise<void> {
   print(`top-1      ${(result.top1 * 100).toFixed(2)}%`);
   print(`top-5      ${(result.top5 * 100).toFixed(2)}%`);
   print(`speed      ${result.imagesPerSec.toFixed(1)} images/s`);
+  if (agreement !== undefined) {
+    print(
+      `vs         ${refArg}: output SQNR ${agreement.sqnrDb.toFixed(2)} dB, cosine ${agreement.cosine.toFixed(5)}, top-1 agreement ${(agreement.top1Agreement * 100).toFixed(2)}%`,
+    );
+  }
 }

@@ -24,13 +24,24 @@ export function runInspect(p: Parsed): void {
     return;
   }
   print(`model      ${loaded.path}`);
-  print(`opset      ${Object.entries(s.opset).map(([d, v]) => `${d === '' ? 'ai.onnx' : d} ${v}`).join(', ')}`);
+  print(
+    `opset      ${Object.entries(s.opset)
+      .map(([d, v]) => `${d === '' ? 'ai.onnx' : d} ${v}`)
+      .join(', ')}`,
+  );
   print(`producer   ${s.producer || '(unknown)'}  (IR version ${s.irVersion})`);
   for (const i of s.inputs) print(`input      ${i.name}  ${i.dtype} ${fmtShape(i.shape)}`);
   for (const o of s.outputs) print(`output     ${o.name}  ${o.dtype} ${fmtShape(o.shape)}`);
-  print(`params     ${s.params.toLocaleString('en-US')} (${(s.paramBytes / 1e6).toFixed(2)} MB; ${Object.entries(s.initializerDtypes).map(([d, n]) => `${n} ${d}`).join(', ')})`);
+  print(
+    `params     ${s.params.toLocaleString('en-US')} (${(s.paramBytes / 1e6).toFixed(2)} MB; ${Object.entries(
+      s.initializerDtypes,
+    )
+      .map(([d, n]) => `${n} ${d}`)
+      .join(', ')})`,
+  );
   print(`nodes      ${s.nodes}`);
   const ops = Object.entries(s.opCounts).sort((a, b) => b[1] - a[1]);
   print(`ops        ${ops.map(([op, n]) => `${op} ${n}`).join(', ')}`);
-  if (loaded.info.task !== undefined) print(`task       ${loaded.info.task}${loaded.info.dataset ? ` (${loaded.info.dataset})` : ''}`);
+  if (loaded.info.task !== undefined)
+    print(`task       ${loaded.info.task}${loaded.info.dataset ? ` (${loaded.info.dataset})` : ''}`);
 }

@@ -6,6 +6,7 @@ import { quantlensVersion } from '../version.js';
 import { helpText, parseCommand, type CommandSpec, type Parsed } from './args.js';
 import { inspectSpec, runInspect } from './inspect.js';
 import { evalSpec, runEval } from './eval.js';
+import { quantizeSpec, runQuantize } from './quantize.js';
 
 interface Command {
   spec: CommandSpec;
@@ -15,6 +16,7 @@ interface Command {
 const commands: Command[] = [
   { spec: inspectSpec, run: runInspect },
   { spec: evalSpec, run: runEval },
+  { spec: quantizeSpec, run: runQuantize },
 ];
 
 function mainHelp(): string {
@@ -43,7 +45,9 @@ export async function main(argv: string[]): Promise<number> {
   const command = commands.find((c) => c.spec.name === name);
   try {
     if (command === undefined) {
-      process.stderr.write(`error: unknown command "${name}"\nhint: commands are ${commands.map((c) => c.spec.name).join(', ')}\n`);
+      process.stderr.write(
+        `error: unknown command "${name}"\nhint: commands are ${commands.map((c) => c.spec.name).join(', ')}\n`,
+      );
       return 2;
     }
     const parsed = parseCommand(command.spec, rest);

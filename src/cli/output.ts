@@ -6,7 +6,9 @@ import { onnxruntimeVersion } from '../runtime/index.js';
 
 export const SCHEMA_VERSION = 1;
 
-export function withVersions<T extends object>(result: T): T & { schemaVersion: number; quantlens: string; onnxruntime: string } {
+export function withVersions<T extends object>(
+  result: T,
+): T & { schemaVersion: number; quantlens: string; onnxruntime: string } {
   return { schemaVersion: SCHEMA_VERSION, quantlens: quantlensVersion, onnxruntime: onnxruntimeVersion, ...result };
 }
 

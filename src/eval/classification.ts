@@ -6,6 +6,7 @@ import { Session, bindFeeds, type SessionOptions } from '../runtime/index.js';
 import { dataError, modelError } from '../errors.js';
 import { prefetch } from '../util/prefetch.js';
 import { topkHits } from './topk.js';
+import { spreadIndices } from './subset.js';
 
 export interface ClassificationResult {
   task: 'classification';
@@ -45,7 +46,8 @@ export async function evaluateClassification(
   let top5 = 0;
   let seconds = 0;
   try {
-    const batches = dataset.batches(opts.batch ?? 64, opts.limit === undefined ? {} : { limit: opts.limit });
+    const indices = spreadIndices(dataset.size, opts.limit);
+    const batches = dataset.batches(opts.batch ?? 64, indices === undefined ? {} : { indices });
     for await (const batch of prefetch(batches)) {
       if (batch.labels === undefined) throw dataError(`dataset ${dataset.name} has no labels to evaluate against`);
       const feeds = bindFeeds(session.inputs, batch.inputs);
@@ -55,7 +57,9 @@ export async function evaluateClassification(
       const logits = out[output]!;
       const classes = logits.dims[logits.dims.length - 1] ?? 0;
       if (logits.dtype !== 'float32' || logits.dims.length !== 2)
-        throw modelError(`output ${output} is ${logits.dtype}[${logits.dims.join(', ')}], not float32 [batch, classes] logits`);
+        throw modelError(
+          `output ${output} is ${logits.dtype}[${logits.dims.join(', ')}], not float32 [batch, classes] logits`,
+        );
       const maxLabel = batch.labels.reduce((a, b) => Math.max(a, b), 0);
       if (maxLabel >= classes)
         throw dataError(`dataset label ${maxLabel} is out of range for a model with ${classes} classes`);

@@ -5,7 +5,10 @@ import { dataError } from '../errors.js';
 import type { HostTensor } from '../util/host-tensor.js';
 import type { InputSpec } from './session.js';
 
-export function bindFeeds(inputs: readonly InputSpec[], data: ReadonlyMap<string, HostTensor>): Record<string, HostTensor> {
+export function bindFeeds(
+  inputs: readonly InputSpec[],
+  data: ReadonlyMap<string, HostTensor>,
+): Record<string, HostTensor> {
   const feeds: Record<string, HostTensor> = {};
   const byName = inputs.every((i) => data.has(i.name));
   if (byName) {

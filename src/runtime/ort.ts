@@ -60,7 +60,10 @@ export async function createOrtSession(modelBytes: Uint8Array, opts: OrtSessionO
   try {
     session = await ort.InferenceSession.create(modelBytes, options);
   } catch (e) {
-    throw runtimeError(`onnxruntime cannot load the model: ${describeError(e)}`, 'check the opset and operators with `quantlens inspect`');
+    throw runtimeError(
+      `onnxruntime cannot load the model: ${describeError(e)}`,
+      'check the opset and operators with `quantlens inspect`',
+    );
   }
   return {
     inputNames: session.inputNames,

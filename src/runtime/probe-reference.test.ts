@@ -31,19 +31,22 @@ describe.each(models)('%s', (name) => {
     }
   });
 
-  it.runIf(name.endsWith('op17'))('the reference covers every MatMul/Gemm/Conv input and Softmax/LayerNorm output', () => {
-    const covered = new Set(ref.tensors.map((t) => t.tensor));
-    const g = model.graph;
-    const wanted: string[] = [];
-    for (const n of g.nodes) {
-      if (n.opType === 'Conv' || n.opType === 'Gemm') wanted.push(n.inputs[0]!);
-      if (n.opType === 'MatMul') wanted.push(...n.inputs.filter((i) => !g.initializers.has(i)));
-      if (n.opType === 'Softmax' || n.opType === 'LayerNormalization') wanted.push(n.outputs[0]!);
-    }
-    expect(wanted.length).toBeGreaterThan(5);
-    // Values computed from constants only (e.g. the UNet's time embedding of a constant) count as covered
-    // when their producer chain starts at the time-step input, which the reference also hooks via the Gemm.
-    const missing = wanted.filter((w) => !covered.has(w));
-    expect(missing).toEqual([]);
-  });
+  it.runIf(name.endsWith('op17'))(
+    'the reference covers every MatMul/Gemm/Conv input and Softmax/LayerNorm output',
+    () => {
+      const covered = new Set(ref.tensors.map((t) => t.tensor));
+      const g = model.graph;
+      const wanted: string[] = [];
+      for (const n of g.nodes) {
+        if (n.opType === 'Conv' || n.opType === 'Gemm') wanted.push(n.inputs[0]!);
+        if (n.opType === 'MatMul') wanted.push(...n.inputs.filter((i) => !g.initializers.has(i)));
+        if (n.opType === 'Softmax' || n.opType === 'LayerNormalization') wanted.push(n.outputs[0]!);
+      }
+      expect(wanted.length).toBeGreaterThan(5);
+      // Values computed from constants only (e.g. the UNet's time embedding of a constant) count as covered
+      // when their producer chain starts at the time-step input, which the reference also hooks via the Gemm.
+      const missing = wanted.filter((w) => !covered.has(w));
+      expect(missing).toEqual([]);
+    },
+  );
 });

@@ -30,7 +30,8 @@ export class Prober {
         continue;
       }
       if (inputNames.has(name)) continue;
-      if (g.producerOf(name) === undefined) throw modelError(`cannot probe ${name}: no node produces a tensor of that name`);
+      if (g.producerOf(name) === undefined)
+        throw modelError(`cannot probe ${name}: no node produces a tensor of that name`);
       fetched.push(name);
     }
     const savedOutputs = g.outputs;

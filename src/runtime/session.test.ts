@@ -36,7 +36,9 @@ describe('Session', () => {
 
   it('probes intermediate tensors batch by batch without changing the model', async () => {
     const { model, m } = tinyModel();
-    const feeds = [1, 2].map((v) => ({ x: { dtype: 'float32' as const, dims: [1, 3], data: Float32Array.from([v, -v, 0]) } }));
+    const feeds = [1, 2].map((v) => ({
+      x: { dtype: 'float32' as const, dims: [1, 3], data: Float32Array.from([v, -v, 0]) },
+    }));
     const seen: number[][] = [];
     for await (const t of probe(model, [m, 'x', 'w'], feeds, { threads: 1 })) {
       seen.push(Array.from(t.get(m)!.data as Float32Array));

@@ -27,8 +27,7 @@ export function checkFeed(spec: InputSpec, t: HostTensor): void {
   if (spec.type !== undefined && spec.type.dtype !== t.dtype && !(spec.type.dtype === 'bool' && t.dtype === 'uint8'))
     throw dataError(`model input ${spec.name} expects ${spec.type.dtype}, the data gives ${t.dtype}`);
   if (shape === undefined) return;
-  const bad =
-    shape.length !== t.dims.length || shape.some((d, i) => typeof d === 'number' && d !== t.dims[i]);
+  const bad = shape.length !== t.dims.length || shape.some((d, i) => typeof d === 'number' && d !== t.dims[i]);
   if (bad)
     throw dataError(
       `model input ${spec.name} expects shape [${shape.map((d) => d ?? '?').join(', ')}], the data gives [${t.dims.join(', ')}]`,
@@ -57,7 +56,10 @@ export class Session {
     for (const spec of this.inputs) {
       const t = feeds[spec.name];
       if (t === undefined)
-        throw dataError(`no data for model input ${spec.name}`, `the data provides: ${Object.keys(feeds).join(', ') || 'nothing'}`);
+        throw dataError(
+          `no data for model input ${spec.name}`,
+          `the data provides: ${Object.keys(feeds).join(', ') || 'nothing'}`,
+        );
       checkFeed(spec, t);
     }
     return this.ort.run(feeds, fetch);

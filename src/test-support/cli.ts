@@ -23,9 +23,14 @@ export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number 
 
 /** A user error: non-zero exit, an `error:` first line, and no stack trace anywhere. */
 export function expectOneLineError(r: CliResult): string {
-  const lines = r.stderr.trim().split('\n');
+  // Warnings may precede the error (e.g. no recorded normalization); the error itself must be one line + hint.
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('warning: '));
   if (r.code === 0) throw new Error(`expected failure, got exit 0; stdout: ${r.stdout.slice(0, 200)}`);
-  if (!lines[0]?.startsWith('error: ')) throw new Error(`expected "error: ..." on stderr, got: ${r.stderr.slice(0, 400)}`);
+  if (!lines[0]?.startsWith('error: '))
+    throw new Error(`expected "error: ..." on stderr, got: ${r.stderr.slice(0, 400)}`);
   if (lines.length > 2 || /\n\s+at /.test(r.stderr)) throw new Error(`expected one line (+hint), got: ${r.stderr}`);
   return lines[0];
 }

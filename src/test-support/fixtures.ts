@@ -40,7 +40,8 @@ export function loadReference(name: string): Reference {
     outputs: Record<string, RefTensorJson>;
     tensors: (RefTensorJson & { module: string; kind: string; tensor: string })[];
   };
-  const map = (o: Record<string, RefTensorJson>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, decode(v)]));
+  const map = (o: Record<string, RefTensorJson>) =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [k, decode(v)]));
   return {
     inputs: map(json.inputs),
     outputs: map(json.outputs),

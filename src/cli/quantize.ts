@@ -1,0 +1,115 @@
+// `quantlens quantize <model> --method ... --out d/x.onnx`: calibrate and write the simulated model, the QDQ export
+// (where representable) and the sidecar.
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { writeModel } from '../onnx/io/index.js';
+import { writeModelInfo } from '../models/model-info.js';
+import { LINEAR_METHODS, recipeFor, runPtq, type LinearMethod } from '../methods/ptq.js';
+import { loadRecipeFile } from '../quant/recipe.js';
+import { buildSidecar } from '../quant/sidecar.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { usageError } from '../errors.js';
+import type { CommandSpec, Parsed } from './args.js';
+import { flag, int, str } from './args.js';
+import { calibOptions, openCalibData } from './calib-data.js';
+import { flagInfo, loadModel, modelInfoOptions, runtimeOptions, runtimeSettings } from './common.js';
+import { print, printJson, progress, withVersions } from './output.js';
+
+export const quantizeSpec: CommandSpec = {
+  name: 'quantize',
+  summary: 'Post-training quantization: writes the simulated model, a QDQ export and a .quant.json sidecar.',
+  usage: 'quantlens quantize <model> --method M --w-bits B --a-bits B --data <path> --out d/x.onnx',
+  positionals: [1, 1],
+  options: {
+    method: { type: 'string', value: LINEAR_METHODS.join('|'), help: 'calibration method', default: 'minmax' },
+    'w-bits': { type: 'string', value: 'B', help: 'weight bits (2-16; 32 = float)', default: '8' },
+    'a-bits': { type: 'string', value: 'B', help: 'activation bits (2-16; 32 = float)', default: '8' },
+    recipe: { type: 'string', value: 'file.yaml', help: 'what to quantize: classes, observers, overrides' },
+    out: { type: 'string', value: 'd/x.onnx', help: 'output model path (also writes d/x.qdq.onnx, d/x.quant.json)' },
+    ...calibOptions,
+    ...modelInfoOptions,
+    ...runtimeOptions,
+    json: { type: 'boolean', help: 'print one JSON object' },
+  },
+};
+
+function outputPaths(out: string): { model: string; qdq: string; sidecar: string } {
+  if (!out.endsWith('.onnx')) throw usageError(`--out must end in .onnx, got ${out}`);
+  const stem = out.slice(0, -'.onnx'.length);
+  return { model: out, qdq: `${stem}.qdq.onnx`, sidecar: `${stem}.quant.json` };
+}
+
+function bitsFlag(p: Parsed, name: string): number {
+  const b = int(p, name) ?? 8;
+  if (b !== 32 && (b < 2 || b > 16)) throw usageError(`--${name} must be 2-16 or 32, got ${b}`);
+  return b;
+}
+
+export async function runQuantize(p: Parsed): Promise<void> {
+  const started = performance.now();
+  const json = flag(p, 'json');
+  const out = str(p, 'out');
+  if (out === undefined) throw usageError('quantize needs --out d/x.onnx');
+  const paths = outputPaths(out);
+  const method = (str(p, 'method') ?? 'minmax') as LinearMethod;
+  const wBits = bitsFlag(p, 'w-bits');
+  const aBits = bitsFlag(p, 'a-bits');
+  let recipe = recipeFor(method, wBits, aBits);
+  const recipeFile = str(p, 'recipe');
+  if (recipeFile !== undefined) recipe = loadRecipeFile(recipeFile, recipe);
+  const loaded = loadModel(p.positionals[0]!, flagInfo(p));
+  const calib = await openCalibData(p, loaded, json);
+  const result = await runPtq(loaded.model, recipe, calib.feeds, {
+    ...runtimeSettings(p),
+    onProgress: progress('calibrate', json),
+    totalBatches: Math.ceil(calib.n / calib.batch),
+  });
+  const qdqSkipped = result.qdqReport.qdq === 0 ? 'no quantizer has a QuantizeLinear form' : null;
+  mkdirSync(dirname(paths.model), { recursive: true });
+  for (const m of [result.simulated, result.qdq]) writeModelInfo(m, loaded.info);
+  writeModel(result.simulated, paths.model);
+  if (qdqSkipped === null) writeModel(result.qdq, paths.qdq);
+  const sidecar = buildSidecar(
+    {
+      method,
+      wBits,
+      aBits,
+      recipe,
+      source: { model: loaded.path, sha256: createHash('sha256').update(readFileSync(loaded.path)).digest('hex') },
+      calibration: { data: calib.dataArg, split: calib.split, n: calib.n, seed: calib.seed },
+      plan: result.plan,
+      qdq: result.qdqReport,
+      qdqSkipped,
+    },
+    withVersions({}),
+  );
+  writeFileAtomic(paths.sidecar, JSON.stringify(sidecar, null, 1) + '\n');
+  const totalSeconds = (performance.now() - started) / 1000;
+  if (json) {
+    printJson({
+      method,
+      wBits,
+      aBits,
+      outputs: { model: paths.model, qdq: qdqSkipped === null ? paths.qdq : null, sidecar: paths.sidecar },
+      quantizers: result.plan.targets.length,
+      qdqSkipped,
+      qdqEmulated: result.qdqReport.emulated.length,
+      calibSeconds: result.calibSeconds,
+      totalSeconds,
+    });
+    return;
+  }
+  print(`quantized  ${loaded.path} with ${method}, W${wBits}A${aBits}, ${result.plan.targets.length} quantizers`);
+  print(
+    `calibrated on ${calib.n} items of ${calib.dataset.name} (seed ${calib.seed}) in ${result.calibSeconds.toFixed(2)} s`,
+  );
+  print(`wrote      ${paths.model} (simulation)`);
+  if (qdqSkipped === null)
+    print(
+      `wrote      ${paths.qdq} (QDQ; ${result.qdqReport.qdq} quantizers as QuantizeLinear/DequantizeLinear, ${result.qdqReport.emulated.length} emulated)`,
+    );
+  else print(`skipped    QDQ export: ${qdqSkipped}`);
+  print(`wrote      ${paths.sidecar}`);
+}

@@ -1,0 +1,144 @@
+// The deployable export: QuantizeLinear/DequantizeLinear where a quantizer has that form. Weights are stored as
+// integer initializers with a DequantizeLinear (so the file shrinks), activations get a Q->DQ pair that ORT fuses
+// into integer kernels. A quantizer QDQ cannot express (log quantizers, fractional or out-of-range zero-points,
+// grids that are not a whole integer type, 4-bit below opset 21) is emulated with the fake-quant ops instead, and
+// the reason is reported.
+
+import { cloneModel } from '../onnx/clone.js';
+import { GraphBuilder } from '../onnx/builder.js';
+import { defaultOpset, type Model } from '../onnx/ir.js';
+import type { DType } from '../onnx/dtype.js';
+import { names } from '../onnx/naming.js';
+import { toFloat32 } from '../onnx/tensor.js';
+import { modelError } from '../errors.js';
+import { qdqDTypeFor, qdqIncompatibility, type IntDType, type QuantParams, type UniformParams } from './qparams.js';
+import { fakeQuant, quantizeUniform } from './quantizers.js';
+import { emitQuantizer } from './fake-quant.js';
+import { eliminateDeadCode } from '../onnx/rewrite/dce.js';
+import type { QuantPlan, QuantTarget } from './plan.js';
+
+export interface QdqReport {
+  /** quantizers written as QuantizeLinear/DequantizeLinear */
+  qdq: number;
+  /** quantizers emulated with standard float ops, with the reason */
+  emulated: { key: string; reason: string }[];
+  /** whether the export changed the model's opset (4-bit needs 21), and why not when it could not */
+  opsetNote?: string;
+}
+
+/** Pack integer codes into the raw bytes of an ONNX tensor of `dtype` (4-bit: two per byte, low nibble first). */
+export function packCodes(codes: Float32Array, dtype: IntDType): Uint8Array {
+  switch (dtype) {
+    case 'int8':
+      return new Uint8Array(Int8Array.from(codes).buffer);
+    case 'uint8':
+      return Uint8Array.from(codes);
+    case 'int16':
+      return new Uint8Array(Int16Array.from(codes).buffer);
+    case 'uint16':
+      return new Uint8Array(Uint16Array.from(codes).buffer);
+    case 'int4':
+    case 'uint4': {
+      const out = new Uint8Array(Math.ceil(codes.length / 2));
+      for (let i = 0; i < codes.length; i++) out[i >> 1]! |= ((codes[i]! & 0xf) << ((i & 1) * 4)) & 0xff;
+      return out;
+    }
+  }
+}
+
+/** Why `p` cannot be a QDQ pair in a model of this opset, or its element type. */
+export function qdqTypeFor(p: QuantParams, opset: number): { dtype: IntDType } | { reason: string } {
+  const dtype = qdqDTypeFor(p);
+  if (dtype === null)
+    return {
+      reason:
+        p.kind === 'uniform'
+          ? `${p.bits}-bit grid is not an ONNX integer type`
+          : `${p.kind} quantizer has no QuantizeLinear form`,
+    };
+  const why = qdqIncompatibility(p, dtype);
+  if (why !== null) return { reason: why };
+  if ((dtype === 'int4' || dtype === 'uint4' || dtype.endsWith('16')) && opset < 21)
+    return { reason: `${dtype} QuantizeLinear needs opset 21 (model is opset ${opset})` };
+  return { dtype };
+}
+
+function addParams(b: GraphBuilder, base: string, p: UniformParams, dtype: IntDType): { s: string; z: string } {
+  const perChannel = p.axis !== null;
+  const shape = perChannel ? [p.scale.length] : [];
+  const s = b.init(b.namer.fresh(names.scale(base)), Float32Array.from(p.scale), shape);
+  const zName = b.namer.fresh(names.zeroPoint(base));
+  b.graph.initializers.set(zName, {
+    name: zName,
+    dtype: dtype as DType,
+    dims: shape,
+    data: packCodes(Float32Array.from(p.zeroPoint), dtype),
+  });
+  return { s, z: zName };
+}
+
+function axisAttr(p: UniformParams): Record<string, number> {
+  return p.axis === null ? {} : { axis: p.axis };
+}
+
+/** A deployable copy of `model` with QDQ (or emulated) quantizers for every target of a calibrated `plan`. */
+export function exportQdq(model: Model, plan: QuantPlan): { model: Model; report: QdqReport } {
+  const out = cloneModel(model);
+  const g = out.graph;
+  const b = new GraphBuilder(g);
+  const opset = defaultOpset(out);
+  const byName = new Map(g.nodes.map((n) => [n.name, n]));
+  const report: QdqReport = { qdq: 0, emulated: [] };
+  const rewire = (t: QuantTarget, value: string) => {
+    for (const use of t.uses) {
+      const node = byName.get(use.node);
+      if (node === undefined) throw modelError(`quantized use ${use.node} is not in the graph`);
+      g.setNodeInput(node, use.input, value);
+    }
+  };
+  for (const t of plan.targets) {
+    const p = t.params;
+    if (p === undefined) throw modelError(`quantizer ${t.key} has no parameters (not calibrated)`);
+    const kind = qdqTypeFor(p, opset);
+    const base = `${t.key}__qdq`;
+    if ('reason' in kind || p.kind !== 'uniform') {
+      report.emulated.push({ key: t.key, reason: 'reason' in kind ? kind.reason : 'not uniform' });
+      if (t.role === 'weight') {
+        // Emulated weights are stored already fake-quantized: same numbers, no ops to run.
+        const w = g.initializers.get(t.tensor)!;
+        const name = b.namer.fresh(`${t.tensor}__fq`);
+        g.initializers.set(name, {
+          name,
+          dtype: 'float32',
+          dims: [...w.dims],
+          data: new Uint8Array(fakeQuant(toFloat32(w), w.dims, p).buffer),
+        });
+        rewire(t, name);
+      } else rewire(t, emitQuantizer(b, g, t.tensor, p, base));
+      continue;
+    }
+    const { s, z } = addParams(b, base, p, kind.dtype);
+    if (t.role === 'weight') {
+      const w = g.initializers.get(t.tensor);
+      if (w === undefined) throw modelError(`weight ${t.tensor} is not an initializer`);
+      const qName = b.namer.fresh(names.quantized(t.tensor));
+      const codes = quantizeUniform(toFloat32(w), w.dims, p);
+      g.initializers.set(qName, {
+        name: qName,
+        dtype: kind.dtype as DType,
+        dims: [...w.dims],
+        data: packCodes(codes, kind.dtype),
+      });
+      rewire(t, b.op('DequantizeLinear', [qName, s, z], axisAttr(p), { name: names.node(base, 'dequantize') }));
+    } else {
+      const q = b.op('QuantizeLinear', [t.tensor, s, z], axisAttr(p), { name: names.node(base, 'quantize') });
+      rewire(t, b.op('DequantizeLinear', [q, s, z], axisAttr(p), { name: names.node(base, 'dequantize') }));
+    }
+    report.qdq++;
+  }
+  // Float weights now only read through their quantized copies (and Identity chains torch left in front of them)
+  // are dead: dropping them is what makes the file hold integers, not both.
+  eliminateDeadCode(g);
+  g.topoSort();
+  return { model: out, report };
+}

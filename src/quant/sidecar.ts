@@ -1,0 +1,53 @@
+// The `<out>.quant.json` sidecar: every quantizer with its parameters, the recipe and the method. No timings, so
+// the same command with the same seed writes the same bytes.
+
+import type { QuantPlan } from './plan.js';
+import type { QdqReport } from './qdq-export.js';
+import type { Recipe } from './recipe.js';
+
+export interface SidecarInput {
+  method: string;
+  wBits: number;
+  aBits: number;
+  recipe: Recipe;
+  source: { model: string; sha256: string };
+  calibration: { data: string; split: string; n: number; seed: number };
+  plan: QuantPlan;
+  qdq: QdqReport | null;
+  qdqSkipped: string | null;
+  /** method-specific settings and results (RepQ-ViT's reparameterization, Q-Diffusion's reconstruction) */
+  extra?: Record<string, unknown>;
+}
+
+export function buildSidecar(s: SidecarInput, versions: object): object {
+  const emulated = new Map((s.qdq?.emulated ?? []).map((e) => [e.key, e.reason]));
+  return {
+    ...versions,
+    method: s.method,
+    wBits: s.wBits,
+    aBits: s.aBits,
+    source: s.source,
+    calibration: s.calibration,
+    recipe: s.recipe,
+    qdq: {
+      written: s.qdqSkipped === null,
+      skipped: s.qdqSkipped,
+      opset: s.qdq?.opsetNote ?? null,
+      emulated: s.qdq?.emulated ?? [],
+    },
+    ...(s.extra === undefined ? {} : { extra: s.extra }),
+    quantizers: s.plan.targets.map((t) => ({
+      key: t.key,
+      tensor: t.tensor,
+      role: t.role,
+      observer: t.observer,
+      bits: t.bits,
+      symmetric: t.symmetric,
+      axis: t.axis,
+      uses: t.uses,
+      tags: t.tags,
+      qdq: s.qdqSkipped !== null ? 'skipped' : (emulated.get(t.key) ?? 'qdq'),
+      params: t.params,
+    })),
+  };
+}
