@@ -28,8 +28,13 @@ export interface CalibData {
   feeds: () => AsyncIterable<Feeds>;
 }
 
-export async function openCalibData(p: Parsed, loaded: LoadedModel, quiet: boolean): Promise<CalibData> {
-  const dataArg = str(p, 'data') ?? loaded.info.dataset;
+export async function openCalibData(
+  p: Parsed,
+  loaded: LoadedModel,
+  quiet: boolean,
+  dataFlag = 'data',
+): Promise<CalibData> {
+  const dataArg = str(p, dataFlag) ?? loaded.info.dataset;
   if (dataArg === undefined) throw usageError('quantize needs --data <path> for calibration');
   const split = str(p, 'split') ?? 'train';
   const dataset = await openDataArg(p, dataArg, 'train', resolvePreprocess(loaded, quiet), loaded.info.labels);

@@ -143,6 +143,21 @@ describe('quantlens eval', () => {
     expect((JSON.parse(r.stdout) as { n: number }).n).toBe(128);
   });
 
+  it('CUDA only when asked, with a clear error where this build has none', () => {
+    const r = runCli([
+      'eval',
+      fixturePath('tiny-deit-op17.onnx'),
+      '--data',
+      '/usr/share/datasets/fashion-mnist',
+      '--limit',
+      '8',
+      '--device',
+      'cuda',
+    ]);
+    expect(expectOneLineError(r)).toMatch(/--device cuda is not available/);
+    expect(r.code).toBe(2);
+  });
+
   it('unknown dataset layout', () => {
     const d = tmp();
     writeFileSync(join(d, 'readme.txt'), 'nothing here');

@@ -7,6 +7,9 @@ import { helpText, parseCommand, type CommandSpec, type Parsed } from './args.js
 import { inspectSpec, runInspect } from './inspect.js';
 import { evalSpec, runEval } from './eval.js';
 import { quantizeSpec, runQuantize } from './quantize.js';
+import { tableSpec, runTable } from './table.js';
+import { sampleSpec, runSample } from './sample.js';
+import { calibSetSpec, runCalibSet } from './calib-set.js';
 
 interface Command {
   spec: CommandSpec;
@@ -17,6 +20,9 @@ const commands: Command[] = [
   { spec: inspectSpec, run: runInspect },
   { spec: evalSpec, run: runEval },
   { spec: quantizeSpec, run: runQuantize },
+  { spec: tableSpec, run: runTable },
+  { spec: sampleSpec, run: runSample },
+  { spec: calibSetSpec, run: runCalibSet },
 ];
 
 function mainHelp(): string {

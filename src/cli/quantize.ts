@@ -6,8 +6,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeModel } from '../onnx/io/index.js';
 import { writeModelInfo } from '../models/model-info.js';
-import { LINEAR_METHODS, recipeFor, runPtq, type LinearMethod } from '../methods/ptq.js';
-import { loadRecipeFile } from '../quant/recipe.js';
+import { getMethod, methodNames } from '../methods/registry.js';
+import { defaultRecipe, loadRecipeFile, type Recipe } from '../quant/recipe.js';
 import { buildSidecar } from '../quant/sidecar.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { usageError } from '../errors.js';
@@ -23,7 +23,7 @@ export const quantizeSpec: CommandSpec = {
   usage: 'quantlens quantize <model> --method M --w-bits B --a-bits B --data <path> --out d/x.onnx',
   positionals: [1, 1],
   options: {
-    method: { type: 'string', value: LINEAR_METHODS.join('|'), help: 'calibration method', default: 'minmax' },
+    method: { type: 'string', value: 'name', help: `PTQ method: ${methodNames().join(', ')}`, default: 'minmax' },
     'w-bits': { type: 'string', value: 'B', help: 'weight bits (2-16; 32 = float)', default: '8' },
     'a-bits': { type: 'string', value: 'B', help: 'activation bits (2-16; 32 = float)', default: '8' },
     recipe: { type: 'string', value: 'file.yaml', help: 'what to quantize: classes, observers, overrides' },
@@ -53,19 +53,24 @@ export async function runQuantize(p: Parsed): Promise<void> {
   const out = str(p, 'out');
   if (out === undefined) throw usageError('quantize needs --out d/x.onnx');
   const paths = outputPaths(out);
-  const method = (str(p, 'method') ?? 'minmax') as LinearMethod;
+  const method = str(p, 'method') ?? 'minmax';
+  const run = getMethod(method);
   const wBits = bitsFlag(p, 'w-bits');
   const aBits = bitsFlag(p, 'a-bits');
-  let recipe = recipeFor(method, wBits, aBits);
   const recipeFile = str(p, 'recipe');
-  if (recipeFile !== undefined) recipe = loadRecipeFile(recipeFile, recipe);
+  // Validate the recipe file before the (slow) model load and calibration.
+  if (recipeFile !== undefined) loadRecipeFile(recipeFile, defaultRecipe(wBits, aBits));
   const loaded = loadModel(p.positionals[0]!, flagInfo(p));
   const calib = await openCalibData(p, loaded, json);
-  const result = await runPtq(loaded.model, recipe, calib.feeds, {
+  const result = await run(loaded.model, calib.feeds, {
     ...runtimeSettings(p),
+    wBits,
+    aBits,
+    ...(recipeFile === undefined ? {} : { adjustRecipe: (r: Recipe) => loadRecipeFile(recipeFile, r) }),
     onProgress: progress('calibrate', json),
     totalBatches: Math.ceil(calib.n / calib.batch),
   });
+  const recipe = result.plan.recipe;
   const qdqSkipped = result.qdqReport.qdq === 0 ? 'no quantizer has a QuantizeLinear form' : null;
   mkdirSync(dirname(paths.model), { recursive: true });
   for (const m of [result.simulated, result.qdq]) writeModelInfo(m, loaded.info);
@@ -82,6 +87,7 @@ export async function runQuantize(p: Parsed): Promise<void> {
       plan: result.plan,
       qdq: result.qdqReport,
       qdqSkipped,
+      ...(result.extra === undefined ? {} : { extra: result.extra }),
     },
     withVersions({}),
   );

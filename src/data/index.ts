@@ -31,3 +31,4 @@ export {
   quantlensCacheDir,
   type Cifar10CacheOptions,
 } from './cifar10-cache.js';
+export { materialize } from './materialize.js';

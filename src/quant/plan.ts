@@ -32,6 +32,8 @@ export interface QuantTarget {
 }
 
 export interface QuantPlan {
+  /** the recipe the plan was made from (recorded in the sidecar) */
+  recipe: Recipe;
   targets: QuantTarget[];
 }
 
@@ -151,5 +153,5 @@ export function planQuantization(model: Model, recipe: Recipe): QuantPlan {
       );
     }
   }
-  return { targets: [...targets.values()] };
+  return { recipe, targets: [...targets.values()] };
 }

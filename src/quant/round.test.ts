@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { roundHalfEven } from './round.js';
+import { roundHalfEven, roundHalfEvenF32 } from './round.js';
 import { rng } from './test-helpers.js';
 
 describe('roundHalfEven', () => {
@@ -14,6 +14,9 @@ describe('roundHalfEven', () => {
   it('passes huge values, infinities and NaN through', () => {
     expect(roundHalfEven(2 ** 53 + 2)).toBe(2 ** 53 + 2);
     expect(roundHalfEven(4503599627370495.5)).toBe(4503599627370496);
+    expect(roundHalfEven(2 ** 51 + 0.5)).toBe(2 ** 51); // above the fast path's range
+    expect(roundHalfEven(2 ** 51 + 1.5)).toBe(2 ** 51 + 2);
+    expect(roundHalfEven(-(2 ** 51) - 0.5)).toBe(-(2 ** 51));
     expect(roundHalfEven(Infinity)).toBe(Infinity);
     expect(roundHalfEven(-Infinity)).toBe(-Infinity);
     expect(roundHalfEven(NaN)).toBeNaN();
@@ -27,6 +30,17 @@ describe('roundHalfEven', () => {
       const r = roundHalfEven(x);
       const d = Math.abs(r - x);
       if (!Number.isInteger(r) || d > 0.5 || (d === 0.5 && r % 2 !== 0)) bad.push(x);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('has a float32 fast path that agrees on float32 inputs of every magnitude', () => {
+    const rand = rng(2);
+    const bad: number[] = [];
+    for (let k = 0; k < 20000; k++) {
+      const x = Math.fround((rand() - 0.5) * 2 ** (rand() * 80 - 10));
+      const h = Math.fround(Math.floor(x * 2) / 2); // plenty of exact halves
+      for (const v of [x, h]) if (roundHalfEvenF32(v) !== roundHalfEven(v)) bad.push(v);
     }
     expect(bad).toEqual([]);
   });

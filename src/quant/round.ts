@@ -5,8 +5,8 @@
 // Adding 1.5·2^52 to |x| < 2^51 lands in [2^52, 2^53), where the doubles are exactly the integers, so the FPU's
 // default ties-to-even rounding does the work; subtracting it back is exact. This is several times faster than
 // Math.round (which also has the wrong tie rule) in the calibration searches' inner loops.
-const MAGIC = 1.5 * 2 ** 52;
-const MAGIC_LIMIT = 2 ** 51;
+export const MAGIC = 1.5 * 2 ** 52;
+export const MAGIC_LIMIT = 2 ** 51;
 
 /**
  * Nearest integer, ties to the even neighbour: 0.5 → 0, 1.5 → 2, 2.5 → 2, −0.5 → 0, −1.5 → −2.
@@ -20,4 +20,12 @@ export function roundHalfEven(x: number): number {
   const d = x - f;
   if (d === 0.5) return f % 2 === 0 ? f : f + 1;
   return d < 0.5 ? f : f + 1;
+}
+
+/**
+ * roundHalfEven for a value known to be a float32 (hot loops inline this expression): every float32 of magnitude
+ * ≥ 2^23 is already an integer, so the magic-number branch alone is exact.
+ */
+export function roundHalfEvenF32(r: number): number {
+  return r < MAGIC_LIMIT && r > -MAGIC_LIMIT ? r + MAGIC - MAGIC : r;
 }

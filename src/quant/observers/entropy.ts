@@ -138,9 +138,11 @@ export class EntropyObserver implements Observer {
     const nq = 2 ** (bits - 1 + (unsigned ? 1 : 0));
     // After merges the top part of the histogram can be empty; search only up to the bin holding the largest
     // value, and never return a threshold beyond that value.
-    const used = Math.min(this.hist.length, Math.ceil(this.absmax / this.width));
-    const t =
-      this.width === 0 ? 0 : Math.min(klThresholdBins(this.hist.subarray(0, used), nq) * this.width, this.absmax);
+    let t = 0;
+    if (this.width > 0) {
+      const used = Math.min(this.hist.length, Math.ceil(this.absmax / this.width));
+      t = Math.min(klThresholdBins(this.hist.subarray(0, used), nq) * this.width, this.absmax);
+    }
     let a: { scale: number; zeroPoint: number };
     if (symmetric) a = { scale: symmetricScale(t, bits), zeroPoint: 0 };
     else if (unsigned) a = { scale: Math.max(Math.fround(t / (2 ** bits - 1)), MIN_SCALE), zeroPoint: 0 };
