@@ -27,7 +27,9 @@ export default tseslint.config(
         'error',
         {
           paths: [{ name: 'onnxruntime-node', message: 'Only src/runtime/ort.ts may import onnxruntime-node.' }],
-          patterns: [{ group: ['onnx-buf', '@bufbuild/protobuf'], message: 'Only src/onnx/io touches protobuf types.' }],
+          patterns: [
+            { group: ['onnx-buf', '@bufbuild/protobuf'], message: 'Only src/onnx/io touches protobuf types.' },
+          ],
         },
       ],
     },
