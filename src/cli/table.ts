@@ -13,7 +13,7 @@ import { usageError } from '../errors.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { flag, int, str } from './args.js';
 import { calibOptions, openCalibData } from './calib-data.js';
-import { loadModel, resolvePreprocess, runtimeOptions, runtimeSettings } from './common.js';
+import { flagInfo, loadModel, modelInfoOptions, resolvePreprocess, runtimeOptions, runtimeSettings } from './common.js';
 import { openDataArg } from './data-arg.js';
 import { printJson, withVersions } from './output.js';
 
@@ -30,6 +30,7 @@ export const tableSpec: CommandSpec = {
     title: { type: 'string', value: 'text', help: 'heading of the Markdown file' },
     out: { type: 'string', value: 'file.md', help: 'Markdown output (JSON goes beside it)' },
     ...calibOptions,
+    ...modelInfoOptions,
     ...runtimeOptions,
     json: { type: 'boolean', help: 'print the rows as one JSON object' },
   },
@@ -69,7 +70,7 @@ export async function runTable(p: Parsed): Promise<void> {
   const models: string[] = [];
   const allRows: (SweepRow & { model: string })[] = [];
   for (const ref of p.positionals) {
-    const loaded = loadModel(ref);
+    const loaded = loadModel(ref, flagInfo(p));
     const testArg = str(p, 'test-data') ?? loaded.info.dataset;
     if (testArg === undefined) throw usageError(`no test data for ${ref}: pass --test-data`);
     const test = await openDataArg(p, testArg, 'test', resolvePreprocess(loaded, json), loaded.info.labels);
