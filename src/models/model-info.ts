@@ -4,17 +4,12 @@
 
 import type { Model } from '../onnx/ir.js';
 import { modelError } from '../errors.js';
+import type { Preprocess } from '../data/preprocess.js';
 
 export type Task = 'classification' | 'diffusion' | 'features';
 
-export interface PreprocessInfo {
-  size?: number;
-  cropPct?: number;
-  pad?: number;
-  channels: 1 | 3;
-  mean: number[];
-  std: number[];
-}
+/** Preprocessing as recorded with a model: the data module's own description, minus resize overrides. */
+export type PreprocessInfo = Omit<Preprocess, 'resizeTo'>;
 
 export interface SchedulerInfo {
   type: string;

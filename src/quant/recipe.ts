@@ -5,19 +5,10 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { describeError, ioError, usageError } from '../errors.js';
 import { checkBits } from './qparams.js';
-
 import type { ObserverName } from './observers/types.js';
+import { isObserverName, OBSERVER_NAMES } from './observers/index.js';
 
 export type { ObserverName };
-export const OBSERVERS: readonly ObserverName[] = [
-  'minmax',
-  'percentile',
-  'mse-quantile',
-  'mse-range',
-  'entropy',
-  'log2',
-  'logsqrt2',
-];
 
 export interface TensorClassSettings {
   /** 32 leaves the class in float */
@@ -65,9 +56,9 @@ function checkClassBits(bits: unknown, where: string): number {
 }
 
 function checkObserver(v: unknown, where: string): ObserverName {
-  if (typeof v !== 'string' || !OBSERVERS.includes(v as ObserverName))
-    throw usageError(`${where} must be one of ${OBSERVERS.join(', ')}, got ${JSON.stringify(v)}`);
-  return v as ObserverName;
+  if (typeof v !== 'string' || !isObserverName(v))
+    throw usageError(`${where} must be one of ${OBSERVER_NAMES.join(', ')}, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function checkBool(v: unknown, where: string): boolean {
