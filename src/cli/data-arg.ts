@@ -1,6 +1,10 @@
 // --data and its companions: dataset words (fashion-mnist, cifar10) or a path, the split, and preprocessing.
 
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../version.js';
+import { warn } from './output.js';
 import { openDataset } from '../data/index.js';
 import { ensureCifar10 } from '../data/cifar10-cache.js';
 import type { Dataset } from '../data/types.js';
@@ -10,6 +14,8 @@ import type { OptionSpec, Parsed } from './args.js';
 import { str } from './args.js';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+/** 200 test images per class, committed (tools/make_fmnist_subset.py). */
+export const SHIPPED_FMNIST_TEST = join(fileURLToPath(packageRoot), 'data', 'fashion-mnist-test-2k');
 
 export function dataOptions(defaultSplit: 'train' | 'test'): Record<string, OptionSpec> {
   return {
