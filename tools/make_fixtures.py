@@ -3,7 +3,7 @@
 
     /usr/bin/python3 tools/make_fixtures.py [--out fixtures]
 
-Writes, for tiny-deit and tiny-unet, an opset-17 and an opset-13 export, an external-data copy of
+Writes, for tiny-deit, tiny-unet and tiny-swin, an opset-17 and an opset-13 export, an external-data copy of
 tiny-deit-op17, and for each export a reference dump (<model>.ref.json) of the model inputs, outputs and the
 intermediate tensors that forward hooks see: the inputs of every Linear, Conv2d and MatMul module and the outputs
 of every Softmax, LayerNorm and GroupNorm module, each under its ONNX value name. A hook tensor that cannot be
@@ -26,7 +26,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import onnx_torch_eval  # noqa: E402
-from quantlens_models import DDIMUNet, MatMul, VisionTransformer  # noqa: E402
+from quantlens_models import DDIMUNet, MatMul, SwinTransformer, VisionTransformer  # noqa: E402
 
 SEED = 20240601
 OPSETS = (17, 13)
@@ -36,6 +36,11 @@ OPSETS = (17, 13)
 # model's GroupNorm(32) over 32 and 64 channels (1 and 2), at 8 channels / 8 groups and 8x8: with 32 base
 # channels the 3x3 convs alone make a 2.9 MB file and a 1.3 MB dump.
 DEIT = dict(img_size=16, patch_size=4, in_chans=3, num_classes=10, embed_dim=32, depth=2, num_heads=2)
+# Swin: 16x16 input, patch 2 -> 8x8 tokens, window 4, so stage 1 has 4 windows and its second block shifts them
+# (torch.roll -> Slice/Concat); patch merging (norm -> reduction without bias) -> 4x4, where one window covers
+# the map and nothing shifts. Relative position bias in every block, the shift mask in the shifted one.
+SWIN = dict(img_size=16, patch_size=2, in_chans=3, num_classes=10, embed_dim=16, depths=(2, 2), num_heads=(2, 4),
+            window_size=4, drop_path_rate=0.0)
 UNET = dict(img_size=8, in_ch=1, ch=8, ch_mult=(1, 2), num_res_blocks=1, attn_resolutions=(4,), dropout=0.0,
             groups=8)
 
@@ -259,6 +264,14 @@ def main() -> None:
     x = torch.randn(2, UNET["in_ch"], UNET["img_size"], UNET["img_size"], generator=gen)
     t = torch.tensor([10, 500], dtype=torch.int64)
     make("tiny-unet", unet, (x, t), ["x", "t"], "eps", outdir)
+
+    # Made after the others, from its own seeds, so adding it left their bytes unchanged.
+    torch.manual_seed(SEED + 4)
+    gen = torch.Generator().manual_seed(SEED + 5)
+    swin = SwinTransformer(**SWIN)
+    randomize(swin, gen)
+    x = torch.randn(2, SWIN["in_chans"], SWIN["img_size"], SWIN["img_size"], generator=gen)
+    make("tiny-swin", swin, (x,), ["pixel_values"], "logits", outdir)
 
     # External-data copy of tiny-deit-op17: same graph, every initializer in weights.bin.
     ext = os.path.join(outdir, "tiny-deit-ext")

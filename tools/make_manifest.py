@@ -1,0 +1,101 @@
+"""Write models/manifest.json and one model card per model from the models/<name>.metrics.json files that
+tools/export.py leaves (DESIGN.md section 3 format; validated by src/models/manifest.ts).
+
+Run: /usr/bin/python3 tools/make_manifest.py      (deterministic; re-run after every export)
+"""
+import glob
+import hashlib
+import json
+import os
+
+MODELS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "models"))
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def preprocess(p):
+    # tools/ record the network input size (after padding); quantlens records the image crop size and the padding
+    # added around it (src/data/preprocess.ts), so a 28x28 image padded by 2 is {size: 28, pad: 2}.
+    if p is None:
+        return None
+    pad = p.get("pad", 0)
+    out = {"size": p["size"] - 2 * pad, "channels": p["channels"], "mean": p["mean"], "std": p["std"]}
+    if pad:
+        out["pad"] = pad
+    return out
+
+
+def scheduler(s):
+    if s is None:
+        return None
+    return {k: s[k] for k in ("type", "betaSchedule", "betaStart", "betaEnd", "trainSteps")}
+
+
+def metrics(m):
+    return {k: v for k, v in m.items() if isinstance(v, (int, float)) and k not in ("test_images",)}
+
+
+def card(m):
+    name = m["name"]
+    r = m["training"]["recipe"]
+    lines = [f"# {name}", "",
+             f"{m['architecture']} for {m['dataset']} ({m['task']}), {m['params']:,} parameters, "
+             f"{m.get('gflops_per_image', 0):.3f} GFLOP per image. Trained from scratch by `tools/train.py --model {name}` "
+             f"(seed {m['training']['seed']}, PyTorch {m['training']['torch']}, {m['training']['threads']} thread(s), "
+             f"{m['training']['train_minutes']} min) and exported by `tools/export.py --model {name}` with "
+             "`torch.onnx.export` at opset 17 (`" + m["files"]["opset17"]["file"] + "`) and opset 13 (`"
+             + m["files"]["opset13"]["file"] + "`).", "",
+             "## Measured metrics (PyTorch, full test set)", ""]
+    for k, v in metrics(m["metrics"]).items():
+        lines.append(f"- {k}: {v:.4f}" if isinstance(v, float) else f"- {k}: {v}")
+    lines += ["", "Check in quantlens: `npx quantlens eval " + name + " --data " + m["dataset"] + " --json` "
+              "(full test set; must agree within 0.2 points of top-1 where the task has labels).", ""]
+    if m.get("layernorm_stats"):
+        lines += ["## Post-LayerNorm and attention structure", "",
+                  "| LayerNorm | channel range ratio (max/median) | gamma max/median | attention probs < 1e-3 |",
+                  "| --- | ---: | ---: | ---: |"]
+        for s in m["layernorm_stats"]:
+            att = s.get("attn_below_1e-3")
+            lines.append(f"| {s['name']} | {s['range_ratio']:.2f} | {s['gamma_ratio']:.2f} | "
+                         f"{'' if att is None else f'{att:.3f}'} |")
+        lines.append("")
+    lines += ["## Training recipe", "", "```json", json.dumps(r, indent=1), "```", "",
+              "## History (test set after each epoch)", "", "| epoch | top-1 | loss | minutes |", "| ---: | ---: | ---: | ---: |"]
+    for h in m["training"].get("history", []):
+        lines.append(f"| {h['epoch']} | {h.get('top1', float('nan')):.4f} | {h.get('loss', float('nan')):.4f} | {h['elapsed_min']} |")
+    lines += ["", "## Rebuild", "", "```sh", f"/usr/bin/python3 tools/train.py --model {name}",
+              f"/usr/bin/python3 tools/export.py --model {name}", "/usr/bin/python3 tools/make_manifest.py", "```", ""]
+    return "\n".join(lines)
+
+
+def main():
+    entries = []
+    for path in sorted(glob.glob(os.path.join(MODELS, "*.metrics.json"))):
+        with open(path) as f:
+            m = json.load(f)
+        name = m["name"]
+        for key, suffix, variant in (("opset17", "", None), ("opset13", "-op13", name)):
+            file = m["files"][key]["file"]
+            entries.append({
+                "name": name + suffix, "file": file, "task": m["task"], "dataset": m["dataset"],
+                "architecture": m["architecture"], "params": m["params"], "opset": 17 if key == "opset17" else 13,
+                "variantOf": variant, "input": m["input"], "preprocess": preprocess(m.get("preprocess")),
+                "labels": m.get("labels"), "scheduler": scheduler(m.get("scheduler")), "metrics": metrics(m["metrics"]),
+                "sha256": sha256(os.path.join(MODELS, file)), "card": name + ".md",
+            })
+        with open(os.path.join(MODELS, name + ".md"), "w") as f:
+            f.write(card(m))
+    with open(os.path.join(MODELS, "manifest.json"), "w") as f:
+        json.dump({"schemaVersion": 1, "models": entries}, f, indent=1)
+        f.write("\n")
+    print(f"{len(entries)} entries -> {os.path.join(MODELS, 'manifest.json')}")
+
+
+if __name__ == "__main__":
+    main()
