@@ -37,7 +37,7 @@ for m in ${QL_MODELS:-fmnist-features deit-fmnist ddim-fmnist deit-cifar10 swin-
   fi
   if [ ! -f "$done_marker" ]; then
     log "$m: training (progress in $CACHE/logs/$m.log)"
-    if ! nice -n 10 $PY tools/train.py --model "$m" >/dev/null 2>>"$CACHE/logs/$m.err"; then
+    if ! $PY tools/train.py --model "$m" >/dev/null 2>>"$CACHE/logs/$m.err"; then
       log "$m: training FAILED, see $CACHE/logs/$m.err; going on with the next model"
       continue
     fi
@@ -45,6 +45,7 @@ for m in ${QL_MODELS:-fmnist-features deit-fmnist ddim-fmnist deit-cifar10 swin-
   log "$m: exporting to models/"
   if nice -n 10 $PY tools/export.py --model "$m" >>"$CACHE/logs/$m.export.log" 2>&1; then
     log "$m: exported ($(tail -n 1 "$CACHE/logs/$m.export.log"))"
+    $PY tools/make_manifest.py >>"$CACHE/logs/$m.export.log" 2>&1 && log "$m: manifest and card written"
   else
     log "$m: export FAILED, see $CACHE/logs/$m.export.log"
   fi
