@@ -97,7 +97,7 @@ def main() -> None:
            "features": os.path.relpath(a.features, REPO), "sets": sets, "pairs": pairs}
     tmp = a.out + ".tmp"
     with open(tmp, "w") as f:
-        json.dump(out, f, indent=1)
+        json.dump(out, f, indent=2)
         f.write("\n")
     os.replace(tmp, a.out)
     print(f"wrote {a.out}")

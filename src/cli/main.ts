@@ -4,12 +4,15 @@
 import { isQuantlensError, describeError } from '../errors.js';
 import { quantlensVersion } from '../version.js';
 import { helpText, parseCommand, type CommandSpec, type Parsed } from './args.js';
+import { escapeControls } from './output.js';
 import { inspectSpec, runInspect } from './inspect.js';
 import { evalSpec, runEval } from './eval.js';
 import { quantizeSpec, runQuantize } from './quantize.js';
 import { tableSpec, runTable } from './table.js';
 import { sampleSpec, runSample } from './sample.js';
 import { calibSetSpec, runCalibSet } from './calib-set.js';
+import { analyzeSpec, runAnalyze } from './analyze.js';
+import { reportSpec, runReport } from './report.js';
 
 interface Command {
   spec: CommandSpec;
@@ -23,6 +26,8 @@ const commands: Command[] = [
   { spec: tableSpec, run: runTable },
   { spec: sampleSpec, run: runSample },
   { spec: calibSetSpec, run: runCalibSet },
+  { spec: analyzeSpec, run: runAnalyze },
+  { spec: reportSpec, run: runReport },
 ];
 
 function mainHelp(): string {
@@ -66,10 +71,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (process.env.QUANTLENS_DEBUG) console.error(e);
     if (isQuantlensError(e)) {
-      process.stderr.write(`error: ${e.message}\n${e.hint === undefined ? '' : `hint: ${e.hint}\n`}`);
+      const hint = e.hint === undefined ? '' : `hint: ${escapeControls(e.hint)}\n`;
+      process.stderr.write(`error: ${escapeControls(e.message)}\n${hint}`);
       return e.kind === 'usage' ? 2 : 1;
     }
-    process.stderr.write(`internal error: ${describeError(e)}\nhint: rerun with QUANTLENS_DEBUG=1 and report it\n`);
+    process.stderr.write(`internal error: ${escapeControls(describeError(e))}\nhint: rerun with QUANTLENS_DEBUG=1 and report it\n`);
     return 1;
   }
 }

@@ -16,12 +16,23 @@ export function printJson(result: object): void {
   process.stdout.write(JSON.stringify(withVersions(result), null, 2) + '\n');
 }
 
+/**
+ * Model files put arbitrary strings (node names, metadata) into what the CLI prints: control characters are shown
+ * escaped so that a name cannot move the cursor, recolour the terminal or, in an error, start a second line.
+ */
+export function escapeControls(text: string, keepNewlines = false): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    keepNewlines && (c === '\n' || c === '\t') ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
 export function print(line = ''): void {
-  process.stdout.write(line + '\n');
+  process.stdout.write(escapeControls(line, true) + '\n');
 }
 
 export function warn(line: string): void {
-  process.stderr.write(`warning: ${line}\n`);
+  process.stderr.write(`warning: ${escapeControls(line)}\n`);
 }
 
 /** A progress callback that redraws one stderr line on a TTY and does nothing otherwise. */

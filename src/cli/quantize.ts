@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import { writeModel } from '../onnx/io/index.js';
 import { writeModelInfo } from '../models/model-info.js';
 import { getMethod, methodNames } from '../methods/registry.js';
+import { POST_LN_MODES, POST_SOFTMAX_MODES, checkModes } from '../methods/repq-vit/index.js';
 import { defaultRecipe, loadRecipeFile, type Recipe } from '../quant/recipe.js';
 import { buildSidecar } from '../quant/sidecar.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -27,6 +28,20 @@ export const quantizeSpec: CommandSpec = {
     'w-bits': { type: 'string', value: 'B', help: 'weight bits (2-16; 32 = float)', default: '8' },
     'a-bits': { type: 'string', value: 'B', help: 'activation bits (2-16; 32 = float)', default: '8' },
     recipe: { type: 'string', value: 'file.yaml', help: 'what to quantize: classes, observers, overrides' },
+    'post-ln': {
+      type: 'string',
+      value: POST_LN_MODES.join('|'),
+      help: 'repq-vit: post-LayerNorm inputs per layer, per channel (simulation only) or reparameterized (default)',
+    },
+    'post-softmax': {
+      type: 'string',
+      value: POST_SOFTMAX_MODES.join('|'),
+      help: 'repq-vit: post-Softmax quantizer (default reparam: log-sqrt2 in its bit-shift log2 form)',
+    },
+    'round-zero-point': {
+      type: 'boolean',
+      help: 'repq-vit: round the reparameterized zero-point (exact and integer; default: unrounded, as the official code)',
+    },
     out: { type: 'string', value: 'd/x.onnx', help: 'output model path (also writes d/x.qdq.onnx, d/x.quant.json)' },
     ...calibOptions,
     ...modelInfoOptions,
@@ -47,6 +62,17 @@ function bitsFlag(p: Parsed, name: string): number {
   return b;
 }
 
+/** The repq-vit switches as method options; they are an error with any other method. */
+function methodOptions(p: Parsed, method: string): Record<string, string | boolean> | undefined {
+  const given = ['post-ln', 'post-softmax', 'round-zero-point'].filter((k) => p.values[k] !== undefined);
+  if (method !== 'repq-vit') {
+    if (given.length > 0) throw usageError(`--${given[0]} applies to --method repq-vit only`);
+    return undefined;
+  }
+  const modes = checkModes(str(p, 'post-ln') ?? 'reparam', str(p, 'post-softmax') ?? 'reparam');
+  return { postLn: modes.postLn, postSoftmax: modes.postSoftmax, roundZeroPoint: flag(p, 'round-zero-point') };
+}
+
 export async function runQuantize(p: Parsed): Promise<void> {
   const started = performance.now();
   const json = flag(p, 'json');
@@ -60,12 +86,14 @@ export async function runQuantize(p: Parsed): Promise<void> {
   const recipeFile = str(p, 'recipe');
   // Validate the recipe file before the (slow) model load and calibration.
   if (recipeFile !== undefined) loadRecipeFile(recipeFile, defaultRecipe(wBits, aBits));
+  const options = methodOptions(p, method);
   const loaded = loadModel(p.positionals[0]!, flagInfo(p));
   const calib = await openCalibData(p, loaded, json);
   const result = await run(loaded.model, calib.feeds, {
     ...runtimeSettings(p),
     wBits,
     aBits,
+    ...(options === undefined ? {} : { options }),
     ...(recipeFile === undefined ? {} : { adjustRecipe: (r: Recipe) => loadRecipeFile(recipeFile, r) }),
     onProgress: progress('calibrate', json),
     totalBatches: Math.ceil(calib.n / calib.batch),

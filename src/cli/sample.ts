@@ -46,9 +46,9 @@ async function writePng(path: string, x0: HostTensor, pad: number, cols: number 
   const grid = imageGrid(imgs, cols);
   let png: Buffer;
   try {
-    png = await sharp(grid.data, { raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 } })
-      .png()
-      .toBuffer();
+    const img = sharp(grid.data, { raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 } });
+    // sharp widens raw grey to sRGB unless told otherwise; keep a grey grid a 1-channel PNG.
+    png = await (grid.channels === 1 ? img.toColourspace('b-w') : img).png().toBuffer();
   } catch (e) {
     throw ioError(`cannot encode the PNG: ${describeError(e)}`);
   }

@@ -42,7 +42,8 @@ export class StreamingStats {
     for (let r = 0; r < rows; r++) {
       for (let j = 0; j < d; j++) {
         const v = data[r * d + j]!;
-        if (!Number.isFinite(v)) throw dataError(`feature ${j} of a vector is ${v}`, 'the feature network produced NaN or infinity');
+        if (!Number.isFinite(v))
+          throw dataError(`feature ${j} of a vector is ${v}`, 'the feature network produced NaN or infinity');
         c[j] = v - mb[j]!;
       }
       for (let i = 0; i < d; i++) {

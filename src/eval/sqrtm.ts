@@ -169,7 +169,8 @@ function checkSquare(a: Float64Array, n: number): void {
 /** Eigenvalues (ascending) and optionally eigenvectors of the symmetric matrix `a` (its lower triangle is used). */
 export function symmetricEigen(a: Float64Array, n: number, vectors = true): SymmetricEigen {
   checkSquare(a, n);
-  if (n === 0) return vectors ? { values: new Float64Array(0), vectors: new Float64Array(0) } : { values: new Float64Array(0) };
+  if (n === 0)
+    return vectors ? { values: new Float64Array(0), vectors: new Float64Array(0) } : { values: new Float64Array(0) };
   const V = Float64Array.from(a);
   const d = new Float64Array(n);
   const e = new Float64Array(n);
