@@ -29,7 +29,7 @@ fi
 
 log "queue start (pid $$, threads $QL_THREADS, repo $(pwd))"
 log "estimates: fmnist-features ~16 min, deit-fmnist ~85 min, ddim-fmnist ~17 h, deit-cifar10 ~12 h, swin-cifar10 ~14 h"
-for m in ${QL_MODELS:-fmnist-features deit-fmnist ddim-fmnist deit-cifar10 swin-cifar10}; do
+for m in ${QL_MODELS:-fmnist-features deit-fmnist deit-cifar10 ddim-fmnist swin-cifar10}; do
   done_marker=$CACHE/ckpt/$m/DONE
   if [ -f "$done_marker" ] && [ -f "models/$m.metrics.json" ] && [ "models/$m.metrics.json" -nt "$done_marker" ]; then
     log "$m: trained and exported; skipping"
