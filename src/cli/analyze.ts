@@ -62,7 +62,11 @@ export const analyzeSpec: CommandSpec = {
       default: '32',
     },
     seed: { type: 'string', value: 'S', help: 'seed of the calibration subset and of sampling', default: '0' },
-    'calib-batch': { type: 'string', value: 'B', help: 'batch size of the statistics pass (default: all N at once)' },
+    'calib-batch': {
+      type: 'string',
+      value: 'B',
+      help: 'items per batch of the statistics pass; memory grows with it (default: 8)',
+    },
     method: {
       type: 'string',
       value: LINEAR_METHODS.join('|'),
@@ -96,6 +100,12 @@ export const analyzeSpec: CommandSpec = {
     json: { type: 'boolean', help: 'print one JSON object' },
   },
 };
+
+/**
+ * Items per statistics batch: every tensor of interest is probed at once, so memory grows with it (a DeiT-S at
+ * 224x224 needs about 150 MB per item). Min-max calibration streams, so the batch size does not change it.
+ */
+const DEFAULT_BATCH = 8;
 
 function bits(p: Parsed, name: string): number {
   const b = int(p, name) ?? 4;
@@ -140,7 +150,7 @@ async function openData(p: Parsed, loaded: LoadedModel, json: boolean, limit: nu
     const evalBatches =
       limit > 0 && ds.labels !== undefined ? () => labelled(ds, spreadIndices(ds.size, limit), inputs, 64) : undefined;
     if (steps !== null) {
-      const batch = batchFlag ?? Math.max(...steps.groups.map((g) => g.indices.length));
+      const batch = batchFlag ?? Math.min(64, Math.max(...steps.groups.map((g) => g.indices.length)));
       return {
         calib: () => stepBatches(ds, steps, inputs, batch),
         batches: countStepBatches(steps, batch),
@@ -149,7 +159,7 @@ async function openData(p: Parsed, loaded: LoadedModel, json: boolean, limit: nu
       };
     }
     const indices = calibrationIndices(ds.size, n, seed);
-    const batch = batchFlag ?? n;
+    const batch = batchFlag ?? Math.min(n, DEFAULT_BATCH);
     return {
       async *calib() {
         for await (const b of ds.batches(batch, { indices })) yield { feeds: bindFeeds(inputs, b.inputs) };
@@ -162,7 +172,7 @@ async function openData(p: Parsed, loaded: LoadedModel, json: boolean, limit: nu
   const pre = resolvePreprocess(loaded, json);
   const ds = await openDataArg(withSplit(p, str(p, 'split')), arg, 'train', pre, loaded.info.labels);
   const indices = calibrationIndices(ds.size, n, seed);
-  const batch = batchFlag ?? n;
+  const batch = batchFlag ?? Math.min(n, DEFAULT_BATCH);
   let evalBatches: Data['evalBatches'];
   if (limit > 0) {
     const evalDs = await openDataArg(withSplit(p, str(p, 'eval-split')), arg, 'test', pre, loaded.info.labels);

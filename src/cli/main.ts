@@ -75,7 +75,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${escapeControls(e.message)}\n${hint}`);
       return e.kind === 'usage' ? 2 : 1;
     }
-    process.stderr.write(`internal error: ${escapeControls(describeError(e))}\nhint: rerun with QUANTLENS_DEBUG=1 and report it\n`);
+    process.stderr.write(
+      `internal error: ${escapeControls(describeError(e))}\nhint: rerun with QUANTLENS_DEBUG=1 and report it\n`,
+    );
     return 1;
   }
 }
