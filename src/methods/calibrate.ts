@@ -28,8 +28,11 @@ export function calibrateWeights(model: Model, plan: QuantPlan): void {
     if (t.role !== 'weight') continue;
     const w = model.graph.initializers.get(t.tensor);
     if (w === undefined) throw modelError(`weight ${t.tensor} is not an initializer`);
+    const data = toFloat32(w);
+    // NaN/Inf in a weight would give a NaN or infinite scale (or an observer error that names no tensor).
+    checkFinite({ dtype: 'float32', dims: w.dims, data }, `weight ${t.tensor}`);
     const obs = observerFor(t);
-    obs.observe(toFloat32(w), w.dims);
+    obs.observe(data, w.dims);
     t.params = obs.compute();
   }
 }

@@ -6,7 +6,7 @@ import { cloneModel } from '../onnx/clone.js';
 import { raiseDefaultOpset } from '../onnx/rewrite/opset.js';
 import { Session, type Feeds, type SessionOptions } from '../runtime/index.js';
 import { describeError, usageError } from '../errors.js';
-import { applyFakeQuant } from '../quant/fake-quant.js';
+import { applyFakeQuant, type FakeQuantOptions } from '../quant/fake-quant.js';
 import { exportQdq, type QdqReport } from '../quant/qdq-export.js';
 import { planQuantization, type QuantPlan } from '../quant/plan.js';
 import { defaultRecipe, type ObserverName, type Recipe } from '../quant/recipe.js';
@@ -89,19 +89,21 @@ async function outputGap(a: Model, b: Model, feeds: Feeds, opts: SessionOptions)
 /**
  * The QDQ export. 4-bit (and 16-bit) QuantizeLinear need opset 21: the FP model is raised to 21 when that keeps
  * its outputs (checked on a calibration batch); otherwise those quantizers are emulated and the note says why.
+ * `opts.emit` chooses the op chain of emulated activation quantizers (see applyFakeQuant).
  */
-async function exportDeployable(
+export async function exportDeployable(
   model: Model,
   plan: QuantPlan,
   calibFeeds: () => AsyncIterable<Feeds>,
-  opts: SessionOptions,
+  opts: SessionOptions & FakeQuantOptions,
 ): Promise<{ model: Model; report: QdqReport; opsetNote?: string }> {
-  if (!needsOpset21(plan) || defaultOpset(model) >= 21) return exportQdq(model, plan);
+  const q: FakeQuantOptions = opts.emit === undefined ? {} : { emit: opts.emit };
+  if (!needsOpset21(plan) || defaultOpset(model) >= 21) return exportQdq(model, plan, q);
   const raised = cloneModel(model);
   try {
     raiseDefaultOpset(raised, 21);
   } catch (e) {
-    return { ...exportQdq(model, plan), opsetNote: `kept opset ${defaultOpset(model)}: ${describeError(e)}` };
+    return { ...exportQdq(model, plan, q), opsetNote: `kept opset ${defaultOpset(model)}: ${describeError(e)}` };
   }
   let sample: Feeds | undefined;
   for await (const f of calibFeeds()) {
@@ -111,11 +113,11 @@ async function exportDeployable(
   const gap = sample === undefined ? Infinity : await outputGap(model, raised, sample, opts);
   if (!(gap <= 1e-5))
     return {
-      ...exportQdq(model, plan),
+      ...exportQdq(model, plan, q),
       opsetNote: `kept opset ${defaultOpset(model)}: opset 21 changed outputs by ${gap}`,
     };
   return {
-    ...exportQdq(raised, plan),
+    ...exportQdq(raised, plan, q),
     opsetNote: `raised opset ${defaultOpset(model)} -> 21 for 4-bit QuantizeLinear (outputs unchanged, max gap ${gap})`,
   };
 }

@@ -7,6 +7,7 @@ import type { Feeds, SessionOptions } from '../runtime/index.js';
 import { usageError } from '../errors.js';
 import type { Recipe } from '../quant/recipe.js';
 import { LINEAR_METHODS, recipeFor, runPtq, type LinearMethod, type PtqResult } from './ptq.js';
+import { runRepqMethod } from './repq-vit/method.js';
 
 export interface MethodRequest extends SessionOptions {
   wBits: number;
@@ -49,3 +50,5 @@ for (const name of LINEAR_METHODS) {
     return runPtq(model, req.adjustRecipe?.(base) ?? base, calibFeeds, req);
   });
 }
+
+registerMethod('repq-vit', runRepqMethod);

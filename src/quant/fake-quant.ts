@@ -23,6 +23,15 @@ function paramTensor(b: GraphBuilder, base: string, values: readonly number[], s
   return b.init(b.namer.fresh(base), Float32Array.from(values), shape);
 }
 
+/** The values a uniform quantizer's op chain reads: initializers, or graph inputs (sequential calibration). */
+export interface UniformOperands {
+  scale: string;
+  /** null: the zero-point is 0 and the Add/Sub pair is left out */
+  zeroPoint: string | null;
+  qmin: string;
+  qmax: string;
+}
+
 /** Uniform fake quant as ops: x̂ = (clip(round(x/s) + z, qmin, qmax) − z)·s, rounding before adding z (RepQ-ViT). */
 export function emitUniform(
   b: GraphBuilder,
@@ -40,17 +49,23 @@ export function emitUniform(
   const z = paramTensor(b, names.zeroPoint(base), p.zeroPoint, shape);
   const lo = paramTensor(b, `${base}__qmin`, [p.qmin], []);
   const hi = paramTensor(b, `${base}__qmax`, [p.qmax], []);
+  const zeroIsZero = p.zeroPoint.every((v) => v === 0);
+  return emitUniformOps(b, x, { scale: s, zeroPoint: zeroIsZero ? null : z, qmin: lo, qmax: hi }, base);
+}
+
+/** The uniform op chain over given operands (the parameters may then change from run to run). */
+export function emitUniformOps(b: GraphBuilder, x: string, o: UniformOperands, base: string): string {
   const r = b.op(
     'Round',
-    [b.op('Div', [x, s], {}, { name: names.node(base, 'div') })],
+    [b.op('Div', [x, o.scale], {}, { name: names.node(base, 'div') })],
     {},
     { name: names.node(base, 'round') },
   );
-  const zeroIsZero = p.zeroPoint.every((v) => v === 0);
-  const shifted = zeroIsZero ? r : b.op('Add', [r, z], {}, { name: names.node(base, 'add_zp') });
-  const clipped = b.op('Clip', [shifted, lo, hi], {}, { name: names.node(base, 'clip') });
-  const centered = zeroIsZero ? clipped : b.op('Sub', [clipped, z], {}, { name: names.node(base, 'sub_zp') });
-  return b.op('Mul', [centered, s], {}, { name: names.node(base, 'mul_scale') });
+  const z = o.zeroPoint;
+  const shifted = z === null ? r : b.op('Add', [r, z], {}, { name: names.node(base, 'add_zp') });
+  const clipped = b.op('Clip', [shifted, o.qmin, o.qmax], {}, { name: names.node(base, 'clip') });
+  const centered = z === null ? clipped : b.op('Sub', [clipped, z], {}, { name: names.node(base, 'sub_zp') });
+  return b.op('Mul', [centered, o.scale], {}, { name: names.node(base, 'mul_scale') });
 }
 
 /**
@@ -58,9 +73,21 @@ export function emitUniform(
  * 0, c < 0 saturates at δ; x̂ = δ·2^(−c/k).
  */
 export function emitLog(b: GraphBuilder, x: string, p: LogParams, base: string): string {
-  const k = p.kind === 'logsqrt2' ? 2 : 1;
-  const levels = 2 ** p.bits;
   const delta = paramTensor(b, names.scale(base), [p.scale], []);
+  return emitLogOps(b, x, delta, p.kind, p.bits, base);
+}
+
+/** The log op chain with δ read from `delta` (an initializer or a graph input). */
+export function emitLogOps(
+  b: GraphBuilder,
+  x: string,
+  delta: string,
+  kind: LogParams['kind'],
+  bits: number,
+  base: string,
+): string {
+  const k = kind === 'logsqrt2' ? 2 : 1;
+  const levels = 2 ** bits;
   const negK = paramTensor(b, `${base}__neg_k_over_ln2`, [-k / Math.LN2], []);
   const lo = paramTensor(b, `${base}__qmin`, [0], []);
   const hi = paramTensor(b, `${base}__qmax`, [levels - 1], []);
@@ -94,6 +121,16 @@ export function emitLog(b: GraphBuilder, x: string, p: LogParams, base: string):
   return b.op('Where', [under, zero, y], {}, { name: names.node(base, 'where') });
 }
 
+/**
+ * Replaces the op chain of selected activation quantizers, e.g. by another form that computes the same values
+ * (RepQ-ViT's bit-shift form of log-sqrt2). Returns the quantized value, or undefined for the default chain.
+ */
+export type EmitOverride = (b: GraphBuilder, g: Graph, t: QuantTarget, base: string) => string | undefined;
+
+export interface FakeQuantOptions {
+  emit?: EmitOverride;
+}
+
 export function emitQuantizer(b: GraphBuilder, g: Graph, x: string, p: QuantParams, base: string): string {
   if (p.kind === 'uniform') return emitUniform(b, x, p, g.typeOf(x)?.shape?.length, base);
   return emitLog(b, x, p, base);
@@ -116,14 +153,18 @@ function foldWeight(b: GraphBuilder, t: QuantTarget, p: QuantParams): string {
 }
 
 /** A simulated copy of `model` with every quantizer of `plan` in place. */
-export function applyFakeQuant(model: Model, plan: QuantPlan): Model {
+export function applyFakeQuant(model: Model, plan: QuantPlan, opts: FakeQuantOptions = {}): Model {
   const out = cloneModel(model);
   const g = out.graph;
   const b = new GraphBuilder(g);
   const byName = new Map(g.nodes.map((n) => [n.name, n]));
   for (const t of plan.targets) {
     const p = requireParams(t);
-    const q = t.role === 'weight' ? foldWeight(b, t, p) : emitQuantizer(b, g, t.tensor, p, `${t.key}__fq`);
+    const base = `${t.key}__fq`;
+    const q =
+      t.role === 'weight'
+        ? foldWeight(b, t, p)
+        : (opts.emit?.(b, g, t, base) ?? emitQuantizer(b, g, t.tensor, p, base));
     for (const use of t.uses) {
       const node = byName.get(use.node);
       if (node === undefined) throw modelError(`quantized use ${use.node} is not in the graph`);

@@ -4,7 +4,7 @@
 
 import type { Graph, Model, Node } from '../onnx/ir.js';
 import { defaultOpset } from '../onnx/ir.js';
-import { unsupportedError } from '../errors.js';
+import { modelError, unsupportedError } from '../errors.js';
 import type { QuantParams } from './qparams.js';
 import { nodeBits, type ObserverName, type Recipe } from './recipe.js';
 
@@ -119,6 +119,12 @@ export function planQuantization(model: Model, recipe: Recipe): QuantPlan {
     const w = weightInput(g, node);
     if (w !== undefined && wBits < 32) {
       const tensor = initializerBehind(g, node.inputs[w.input]!);
+      const rank = tensor === undefined ? 0 : g.initializers.get(tensor)!.dims.length;
+      // An invalid model (a Gemm weight of rank 0, say) would otherwise fail deep in a quantizer with an axis error.
+      if (tensor !== undefined && (w.axis < 0 || w.axis >= rank))
+        throw modelError(
+          `node ${node.name} (${node.opType}): weight ${tensor} has rank ${rank}, too low for its output-channel axis ${w.axis}`,
+        );
       if (tensor !== undefined)
         add(
           {

@@ -13,9 +13,9 @@ import { toFloat32 } from '../onnx/tensor.js';
 import { modelError } from '../errors.js';
 import { qdqDTypeFor, qdqIncompatibility, type IntDType, type QuantParams, type UniformParams } from './qparams.js';
 import { fakeQuant, quantizeUniform } from './quantizers.js';
-import { emitQuantizer } from './fake-quant.js';
+import { emitQuantizer, type FakeQuantOptions } from './fake-quant.js';
 import { eliminateDeadCode } from '../onnx/rewrite/dce.js';
-import type { QuantPlan, QuantTarget } from './plan.js';
+import { activationInputs, type QuantPlan, type QuantTarget } from './plan.js';
 
 export interface QdqReport {
   /** quantizers written as QuantizeLinear/DequantizeLinear */
@@ -81,14 +81,44 @@ function axisAttr(p: UniformParams): Record<string, number> {
   return p.axis === null ? {} : { axis: p.axis };
 }
 
-/** A deployable copy of `model` with QDQ (or emulated) quantizers for every target of a calibrated `plan`. */
-export function exportQdq(model: Model, plan: QuantPlan): { model: Model; report: QdqReport } {
+/**
+ * Which 4-bit MatMul/Gemm weights must stay emulated although they have a QDQ form: those whose node reads an
+ * activation that is not a Q/DQ pair (emulated, or left in float). ORT fuses DequantizeLinear(int4) + MatMul
+ * into MatMulNBits, which re-quantizes a float activation to int8 on the fly, so the outputs would no longer be
+ * the simulation's (15 % of the logit range on the tiny DeiT with RepQ-ViT's fractional zero-points).
+ */
+function floatActivationReaders(model: Model, plan: QuantPlan, opset: number): Set<string> {
+  const g = model.graph;
+  const qdqUses = new Set<string>();
+  for (const t of plan.targets)
+    if (t.role === 'activation' && t.params !== undefined && !('reason' in qdqTypeFor(t.params, opset)))
+      for (const u of t.uses) qdqUses.add(`${u.node}:${u.input}`);
+  const readers = new Set<string>();
+  for (const n of g.nodes)
+    if (
+      (n.opType === 'MatMul' || n.opType === 'Gemm') &&
+      activationInputs(g, n).some((i) => !qdqUses.has(`${n.name}:${i}`))
+    )
+      readers.add(n.name);
+  return readers;
+}
+
+/**
+ * A deployable copy of `model` with QDQ (or emulated) quantizers for every target of a calibrated `plan`.
+ * `opts.emit` chooses the op chain of emulated activation quantizers (as in applyFakeQuant).
+ */
+export function exportQdq(
+  model: Model,
+  plan: QuantPlan,
+  opts: FakeQuantOptions = {},
+): { model: Model; report: QdqReport } {
   const out = cloneModel(model);
   const g = out.graph;
   const b = new GraphBuilder(g);
   const opset = defaultOpset(out);
   const byName = new Map(g.nodes.map((n) => [n.name, n]));
   const report: QdqReport = { qdq: 0, emulated: [] };
+  const floatReaders = floatActivationReaders(out, plan, opset);
   const rewire = (t: QuantTarget, value: string) => {
     for (const use of t.uses) {
       const node = byName.get(use.node);
@@ -99,7 +129,16 @@ export function exportQdq(model: Model, plan: QuantPlan): { model: Model; report
   for (const t of plan.targets) {
     const p = t.params;
     if (p === undefined) throw modelError(`quantizer ${t.key} has no parameters (not calibrated)`);
-    const kind = qdqTypeFor(p, opset);
+    let kind = qdqTypeFor(p, opset);
+    if (
+      t.role === 'weight' &&
+      'dtype' in kind &&
+      (kind.dtype === 'int4' || kind.dtype === 'uint4') &&
+      t.uses.some((u) => floatReaders.has(u.node))
+    )
+      kind = {
+        reason: `${kind.dtype} weight of a MatMul with a float activation (ORT would fuse it into MatMulNBits)`,
+      };
     const base = `${t.key}__qdq`;
     if ('reason' in kind || p.kind !== 'uniform') {
       report.emulated.push({ key: t.key, reason: 'reason' in kind ? kind.reason : 'not uniform' });
@@ -114,7 +153,7 @@ export function exportQdq(model: Model, plan: QuantPlan): { model: Model; report
           data: new Uint8Array(fakeQuant(toFloat32(w), w.dims, p).buffer),
         });
         rewire(t, name);
-      } else rewire(t, emitQuantizer(b, g, t.tensor, p, base));
+      } else rewire(t, opts.emit?.(b, g, t, base) ?? emitQuantizer(b, g, t.tensor, p, base));
       continue;
     }
     const { s, z } = addParams(b, base, p, kind.dtype);

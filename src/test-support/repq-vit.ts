@@ -19,7 +19,8 @@ export function seededImages(model: Model, n: number, seed = 7): Feeds {
     return (s + 0.5) / 2 ** 32;
   };
   const data = new Float32Array(n * c * h * w);
-  for (let i = 0; i < data.length; i++) data[i] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  for (let i = 0; i < data.length; i++)
+    data[i] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
   return { pixel_values: { dtype: 'float32', dims: [n, c, h, w], data } };
 }
 
