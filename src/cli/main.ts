@@ -9,6 +9,7 @@ import { inspectSpec, runInspect } from './inspect.js';
 import { evalSpec, runEval } from './eval.js';
 import { quantizeSpec, runQuantize } from './quantize.js';
 import { tableSpec, runTable } from './table.js';
+import { stressSpec, runStress } from './stress.js';
 import { sampleSpec, runSample } from './sample.js';
 import { calibSetSpec, runCalibSet } from './calib-set.js';
 import { analyzeSpec, runAnalyze } from './analyze.js';
@@ -24,6 +25,7 @@ const commands: Command[] = [
   { spec: evalSpec, run: runEval },
   { spec: quantizeSpec, run: runQuantize },
   { spec: tableSpec, run: runTable },
+  { spec: stressSpec, run: runStress },
   { spec: sampleSpec, run: runSample },
   { spec: calibSetSpec, run: runCalibSet },
   { spec: analyzeSpec, run: runAnalyze },

@@ -137,7 +137,7 @@ function scaleWeight(
   g: Graph,
   b: GraphBuilder,
   node: Node,
-  f: ReparamFactors,
+  f: Pick<ReparamFactors, 'r' | 'b'>,
 ): { weight: string; shift: Float32Array } {
   const weight = ownConstant(g, b, node, 1, `${node.name}__repq_weight`);
   const t = g.initializers.get(weight)!;
@@ -214,6 +214,41 @@ function refitWeight(plan: QuantPlan, node: string, tensor: string): QuantTarget
 }
 
 /**
+ * The function-preserving edit at the heart of the reparameterization: LN'(x) = LN(x)/r − b on the LayerNorm
+ * (γ' = γ/r, β' = β/r − b), W' = W·diag(r) and bias' = bias + W'·b on every consumer. Also used with b = 0 to
+ * make stress variants (models/stress.ts). Returns the consumers that got a new bias Add and each consumer's
+ * (private) weight initializer.
+ */
+export function rescalePostLn(
+  graph: Graph,
+  b: GraphBuilder,
+  byName: ReadonlyMap<string, Node>,
+  pair: PostLnPair,
+  f: Pick<ReparamFactors, 'r' | 'b'>,
+): { newBias: string[]; weights: [string, string][] } {
+  const { gamma, beta } = affineOf(graph, b, pair);
+  const gv = toFloat32(graph.initializers.get(gamma)!);
+  const bv = toFloat32(graph.initializers.get(beta)!);
+  for (let c = 0; c < pair.channels; c++) {
+    gv[c] = f32(gv[c]! / f.r[c]!);
+    bv[c] = f32(f32(bv[c]! / f.r[c]!) - f.b[c]!);
+  }
+  setValues(graph, gamma, gv);
+  setValues(graph, beta, bv);
+  const newBias: string[] = [];
+  const weights: [string, string][] = [];
+  const anyShift = f.b.some((v) => v !== 0);
+  for (const c of pair.consumers) {
+    const node = byName.get(c.node);
+    if (node === undefined) throw modelError(`consumer ${c.node} is not in the graph`);
+    const { weight, shift } = scaleWeight(graph, b, node, f);
+    if (anyShift && absorbShift(graph, b, node, shift)) newBias.push(c.node);
+    weights.push([c.node, weight]);
+  }
+  return { newBias, weights };
+}
+
+/**
  * Reparameterizes every pair in place on `graph` and `plan`: LayerNorm γ/β, consumer weights and biases, and the
  * pair's quantizer (per-channel -> per-tensor). Returns what changed, and the weight targets pass 2 must re-fit.
  */
@@ -233,23 +268,8 @@ export function reparameterize(
     if (t === undefined || p?.kind !== 'uniform' || p.axis === null || p.scale.length !== pair.channels)
       throw modelError(`post-LayerNorm tensor ${pair.tensor} has no channel-wise quantizer to reparameterize`);
     const f = reparamFactors(p, roundZeroPoint);
-    const { gamma, beta } = affineOf(graph, b, pair);
-    const gv = toFloat32(graph.initializers.get(gamma)!);
-    const bv = toFloat32(graph.initializers.get(beta)!);
-    for (let c = 0; c < pair.channels; c++) {
-      gv[c] = f32(gv[c]! / f.r[c]!);
-      bv[c] = f32(f32(bv[c]! / f.r[c]!) - f.b[c]!);
-    }
-    setValues(graph, gamma, gv);
-    setValues(graph, beta, bv);
-    const newBias: string[] = [];
-    for (const c of pair.consumers) {
-      const node = byName.get(c.node);
-      if (node === undefined) throw modelError(`consumer ${c.node} is not in the graph`);
-      const { weight, shift } = scaleWeight(graph, b, node, f);
-      if (absorbShift(graph, b, node, shift)) newBias.push(c.node);
-      refit.push(refitWeight(plan, c.node, weight));
-    }
+    const { newBias, weights } = rescalePostLn(graph, b, byName, pair, f);
+    for (const [node, weight] of weights) refit.push(refitWeight(plan, node, weight));
     t.params = makeUniformParams({
       bits: p.bits,
       symmetric: false,
