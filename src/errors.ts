@@ -3,15 +3,26 @@
 
 export type ErrorKind = 'usage' | 'model' | 'data' | 'io' | 'runtime' | 'unsupported' | 'limit';
 
+/**
+ * Shows control characters as `\xNN`. Messages name nodes and tensors, and model files put arbitrary bytes in those
+ * names: escaped, a message stays one line and cannot move the cursor or recolour a terminal.
+ */
+export function escapeControls(text: string, keepNewlines = false): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
+    keepNewlines && (c === '\n' || c === '\t') ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
 export class QuantlensError extends Error {
   readonly kind: ErrorKind;
   readonly hint: string | undefined;
 
   constructor(kind: ErrorKind, message: string, hint?: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(escapeControls(message), options);
     this.name = 'QuantlensError';
     this.kind = kind;
-    this.hint = hint;
+    this.hint = hint === undefined ? undefined : escapeControls(hint);
   }
 }
 

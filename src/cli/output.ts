@@ -1,6 +1,7 @@
 // Everything the CLI prints goes through here: one JSON object on stdout with --json, human text otherwise,
 // progress on stderr only when stderr is a terminal.
 
+import { escapeControls } from '../errors.js';
 import { quantlensVersion } from '../version.js';
 import { onnxruntimeVersion } from '../runtime/index.js';
 
@@ -16,16 +17,9 @@ export function printJson(result: object): void {
   process.stdout.write(JSON.stringify(withVersions(result), null, 2) + '\n');
 }
 
-/**
- * Model files put arbitrary strings (node names, metadata) into what the CLI prints: control characters are shown
- * escaped so that a name cannot move the cursor, recolour the terminal or, in an error, start a second line.
- */
-export function escapeControls(text: string, keepNewlines = false): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) =>
-    keepNewlines && (c === '\n' || c === '\t') ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
-}
+// Model files put arbitrary strings (node names, metadata) into what the CLI prints: control characters are shown
+// escaped so that a name cannot move the cursor, recolour the terminal or, in an error, start a second line.
+export { escapeControls };
 
 export function print(line = ''): void {
   process.stdout.write(escapeControls(line, true) + '\n');

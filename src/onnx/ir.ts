@@ -207,6 +207,18 @@ export class Graph {
     node.graph = null;
   }
 
+  /** Removes many nodes in one pass (removeNode one by one is quadratic in the graph size). */
+  removeNodes(nodes: ReadonlySet<Node>): void {
+    for (const node of nodes)
+      if (node.graph !== this) throw new Error(`node ${node.name} is not in graph ${this.name}`);
+    this.nodeList = this.nodeList.filter((n) => !nodes.has(n));
+    for (const node of nodes) {
+      for (const input of node.inputs) this.unlink(input, node);
+      for (const output of node.outputs) if (this.producers.get(output) === node) this.producers.delete(output);
+      node.graph = null;
+    }
+  }
+
   producerOf(value: string): Node | undefined {
     return this.producers.get(value);
   }
@@ -260,40 +272,66 @@ export class Graph {
   /** Reorder nodes topologically (stable: keeps the existing order where dependencies allow). */
   topoSort(): void {
     const available = new Set<string>([...this.inputs.map((i) => i.name), ...this.initializers.keys(), '']);
+    const nodes = this.nodeList;
     const pending = new Map<Node, number>();
-    const waiting = new Map<string, Node[]>();
-    const ready: Node[] = [];
-    const position = new Map<Node, number>(this.nodeList.map((n, i) => [n, i]));
-    for (const node of this.nodeList) {
+    const waiting = new Map<string, number[]>();
+    // Positions of the nodes whose inputs are all available, as a binary min-heap: the earliest runs next. (A scan
+    // of a plain list made graphs with many independent nodes quadratic: 40,000 took 30 s.)
+    const ready: number[] = [];
+    const push = (p: number) => {
+      let i = ready.push(p) - 1;
+      while (i > 0) {
+        const up = (i - 1) >> 1;
+        if (ready[up]! <= p) break;
+        ready[i] = ready[up]!;
+        i = up;
+      }
+      ready[i] = p;
+    };
+    const pop = (): number => {
+      const top = ready[0]!;
+      const last = ready.pop()!;
+      if (ready.length > 0) {
+        let i = 0;
+        for (;;) {
+          const l = 2 * i + 1;
+          if (l >= ready.length) break;
+          const c = l + 1 < ready.length && ready[l + 1]! < ready[l]! ? l + 1 : l;
+          if (ready[c]! >= last) break;
+          ready[i] = ready[c]!;
+          i = c;
+        }
+        ready[i] = last;
+      }
+      return top;
+    };
+    nodes.forEach((node, position) => {
       const missing = new Set(node.inputs.filter((v) => !available.has(v) && this.producers.has(v)));
       // Values produced nowhere (outer-scope names in subgraphs, or dangling) do not block ordering.
       pending.set(node, missing.size);
       for (const v of missing) {
         const list = waiting.get(v) ?? [];
-        list.push(node);
+        list.push(position);
         waiting.set(v, list);
       }
-      if (missing.size === 0) ready.push(node);
-    }
+      if (missing.size === 0) push(position);
+    });
     const order: Node[] = [];
-    // A binary heap would be faster; graphs here have at most tens of thousands of nodes, and the common
-    // case (already sorted) keeps `ready` tiny.
     while (ready.length > 0) {
-      let best = 0;
-      for (let i = 1; i < ready.length; i++) if (position.get(ready[i]!)! < position.get(ready[best]!)!) best = i;
-      const node = ready.splice(best, 1)[0]!;
+      const node = nodes[pop()]!;
       order.push(node);
       for (const out of node.outputs) {
         for (const w of waiting.get(out) ?? []) {
-          const left = pending.get(w)! - 1;
-          pending.set(w, left);
-          if (left === 0) ready.push(w);
+          const left = pending.get(nodes[w]!)! - 1;
+          pending.set(nodes[w]!, left);
+          if (left === 0) push(w);
         }
         waiting.delete(out);
       }
     }
-    if (order.length !== this.nodeList.length) {
-      const stuck = this.nodeList.find((n) => !order.includes(n));
+    if (order.length !== nodes.length) {
+      const placed = new Set(order);
+      const stuck = nodes.find((n) => !placed.has(n));
       throw modelError(`graph ${this.name} has a cycle (node ${stuck?.name ?? '?'} can never run)`);
     }
     this.nodeList = order;

@@ -25,10 +25,15 @@ export class Namer {
     this.used.add(name);
   }
 
+  /** Where the search for `base_i` resumes: every lower i is taken (names are never released). */
+  private readonly nextSuffix = new Map<string, number>();
+
   /** A fresh name derived from `base`, reserved on return. */
   fresh(base: string): string {
     let name = base;
-    for (let i = 1; this.used.has(name); i++) name = `${base}_${i}`;
+    let i = this.used.has(name) ? (this.nextSuffix.get(base) ?? 1) : 1;
+    for (; this.used.has(name); i++) name = `${base}_${i}`;
+    this.nextSuffix.set(base, i);
     this.used.add(name);
     return name;
   }

@@ -4,6 +4,7 @@
 
 import type { Graph, Model, Node } from '../onnx/ir.js';
 import { defaultOpset } from '../onnx/ir.js';
+import { Namer } from '../onnx/naming.js';
 import { modelError, unsupportedError } from '../errors.js';
 import type { QuantParams } from './qparams.js';
 import { nodeBits, type ObserverName, type Recipe } from './recipe.js';
@@ -95,11 +96,48 @@ export function activationInputs(g: Graph, node: Node): number[] {
   }
 }
 
-/** Mark every weight and activation input of the recipe's ops. Deterministic: graph order, then input order. */
+/** Inputs (first required, then optional) of the ops with a weight; the passes index them without checking. */
+const INPUT_COUNTS: Record<string, [number, number]> = {
+  MatMul: [2, 2],
+  Gemm: [2, 3],
+  Conv: [2, 3],
+  ConvTranspose: [2, 3],
+};
+
+function checkInputs(node: Node): void {
+  const [lo, hi] = INPUT_COUNTS[node.opType] ?? [1, Infinity];
+  const n = node.inputs.length;
+  if (n < lo || n > hi || node.inputs.slice(0, lo).includes(''))
+    throw modelError(
+      `node ${node.name} (${node.opType}) has ${n} inputs${n >= lo && n <= hi ? ' with a required one empty' : ''}, needs ${lo === hi ? lo : hi === Infinity ? `at least ${lo}` : `${lo} to ${hi}`}`,
+    );
+}
+
+/**
+ * Uses name their node, and the passes find nodes by name; ONNX allows empty and repeated node names, which would
+ * send one node's quantized input to another. Such nodes get unique names (deterministic, from naming.ts).
+ */
+function ensureUniqueNodeNames(g: Graph): void {
+  const seen = new Set<string>();
+  let namer: Namer | undefined;
+  for (const node of g.nodes) {
+    if (node.name === '' || seen.has(node.name)) {
+      namer ??= new Namer(g);
+      node.name = namer.fresh(node.name === '' ? node.opType || 'node' : node.name);
+    }
+    seen.add(node.name);
+  }
+}
+
+/**
+ * Mark every weight and activation input of the recipe's ops. Deterministic: graph order, then input order.
+ * Renames unnamed or duplicate-named nodes of `model` (see ensureUniqueNodeNames).
+ */
 export function planQuantization(model: Model, recipe: Recipe): QuantPlan {
   checkQuantOpset(model);
   const g = model.graph;
   g.topoSort();
+  ensureUniqueNodeNames(g);
   const targets = new Map<string, QuantTarget>();
   const add = (t: Omit<QuantTarget, 'key' | 'uses'>, use: TensorUse) => {
     const key =
@@ -115,6 +153,7 @@ export function planQuantization(model: Model, recipe: Recipe): QuantPlan {
   };
   for (const node of g.nodes) {
     if (!recipe.ops.includes(node.opType)) continue;
+    checkInputs(node);
     const { wBits, aBits } = nodeBits(recipe, node.name, node.opType);
     const w = weightInput(g, node);
     if (w !== undefined && wBits < 32) {

@@ -12,6 +12,11 @@ export interface OrtSessionOptions {
   threads?: number;
   /** graph optimizations; probing turns them off so every requested tensor still exists */
   optimize?: boolean;
+  /** write the graph ORT actually runs (after its optimizations) here, to see which ops ran in integer */
+  optimizedModelPath?: string;
+  /** false: intra-op threads sleep instead of spinning between ops (better on a machine with more busy threads
+   * than cores; see docs/performance.md) */
+  spinning?: boolean;
 }
 
 export interface OrtSession {
@@ -52,6 +57,8 @@ export async function createOrtSession(modelBytes: Uint8Array, opts: OrtSessionO
     graphOptimizationLevel: opts.optimize === false ? 'disabled' : 'all',
     logSeverityLevel: 4,
   };
+  if (opts.optimizedModelPath !== undefined) options.optimizedModelFilePath = opts.optimizedModelPath;
+  if (opts.spinning === false) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
   if (opts.threads !== undefined) {
     options.intraOpNumThreads = opts.threads;
     options.interOpNumThreads = 1;

@@ -58,11 +58,9 @@ export function eliminateDeadCode(graph: Graph): DceResult {
     stack.push(...reads(p));
   }
   const result: DceResult = { nodes: 0, initializers: 0, valueInfo: 0 };
-  for (const n of [...graph.nodes]) {
-    if (liveNodes.has(n)) continue;
-    graph.removeNode(n);
-    result.nodes++;
-  }
+  const dead = new Set(graph.nodes.filter((n) => !liveNodes.has(n)));
+  graph.removeNodes(dead);
+  result.nodes = dead.size;
   for (const name of [...graph.initializers.keys()]) {
     // An initializer listed as a graph input is part of the model's interface (an overridable default).
     if (liveValues.has(name) || graph.isGraphInput(name)) continue;
