@@ -14,6 +14,7 @@ Server protocol, one JSON object per line on stdin / stdout:
   {"cmd": "time", "batch": B, "iters": K}  ->  {"seconds": [s1, ..., sK], "cpu_seconds": [...]}
                                               (one forward pass of batch B each; cpu = process time, all threads)
   {"cmd": "gemm", "n": N, "iters": K}      ->  {"seconds": [...]}         (torch.matmul of two NxN float32)
+  {"cmd": "threads", "n": N}               ->  {"threads": N}             (torch.set_num_threads)
   {"cmd": "quit"}
 The first line the server writes is {"ready": true, "torch": ..., "threads": ..., "params": ..., "gflops": ...}.
 """
@@ -124,6 +125,9 @@ def serve(model: nn.Module, spec: Dict, source: str) -> None:
             if req["cmd"] == "time":
                 wall, cpu = timer.forward(int(req["batch"]), int(req.get("iters", 1)))
                 res = {"seconds": wall, "cpu_seconds": cpu}
+            elif req["cmd"] == "threads":
+                torch.set_num_threads(int(req["n"]))
+                res = {"threads": torch.get_num_threads()}
             elif req["cmd"] == "gemm":
                 res = {"seconds": gemm(int(req["n"]), int(req.get("iters", 1)))}
             else:
