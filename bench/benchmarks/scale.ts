@@ -29,6 +29,8 @@ interface Job {
   args: string[];
   /** what one run amounts to, for the table */
   unit?: { images: number; what: string };
+  /** run after every model's main steps */
+  extra?: boolean;
 }
 
 interface JobRecord extends CliRun {
@@ -78,31 +80,28 @@ function jobsFor(model: string, dir: string, out: string, help: { repq: boolean;
   ];
   if (vit && help.repq) jobs.push(q('repq-vit'));
   // analyze's per-layer sensitivity runs the 32 inputs through the model about 4 times per quantized layer (weights,
-  // activations, both, accumulated): hours for ViT-B on this machine, so ViT-B runs without it (the statistics
-  // pass, which holds the most memory, is the same). The UNet's error accumulation uses 20 sampler steps.
+  // activations, both, accumulated): an hour or more per model on this machine. Every model gets an analyze without
+  // it first (the statistics pass, which holds the most memory); DeiT-S and the UNet then get the full analyze as an
+  // extra, run after every model's main steps. The UNet's error accumulation uses 20 sampler steps.
   const analyzeArgs = (extra: string[]) =>
     ['analyze', onnx, '--calib', '32', ...data, ...common, '--out', join(out, `${model}-analysis`)].concat(extra);
-  if (help.analyze && !vit)
-    jobs.push({
-      id: `${model}/analyze`,
-      model,
-      step: 'analyze (32 inputs, sensitivity, 8 error trajectories of 20 steps)',
-      args: analyzeArgs(['--steps', '20']),
-    });
-  if (help.analyze && vit)
+  const sampler = vit ? ['--limit', '0'] : ['--steps', '20'];
+  if (help.analyze) {
     jobs.push({
       id: `${model}/analyze-no-sensitivity`,
       model,
-      step: 'analyze (32 inputs, --no-sensitivity)',
-      args: analyzeArgs(['--limit', '0', '--no-sensitivity']),
+      step: `analyze (32 inputs, --no-sensitivity${vit ? '' : ', 8 error trajectories of 20 steps'})`,
+      args: analyzeArgs([...sampler, '--no-sensitivity']),
     });
-  if (help.analyze && model === 'deit-s')
-    jobs.push({
-      id: `${model}/analyze`,
-      model,
-      step: 'analyze (32 inputs, sensitivity on SQNR)',
-      args: analyzeArgs(['--limit', '0']),
-    });
+    if (model !== 'vit-b')
+      jobs.push({
+        id: `${model}/analyze`,
+        model,
+        step: `analyze (32 inputs, sensitivity${vit ? ' on SQNR' : ', 8 error trajectories of 20 steps'})`,
+        args: analyzeArgs(sampler),
+        extra: true,
+      });
+  }
   jobs.push(
     vit
       ? {
@@ -153,7 +152,8 @@ export const scale: Benchmark = {
     const pending: string[] = [];
     if (!help.repq) pending.push('quantize --method repq-vit: not registered in the CLI yet');
     if (!help.analyze) pending.push('analyze: the command does not exist yet');
-    const all = MODELS.flatMap((m) => jobsFor(m, dir, out, help));
+    const listed = MODELS.flatMap((m) => jobsFor(m, dir, out, help));
+    const all = [...listed.filter((j) => j.extra !== true), ...listed.filter((j) => j.extra === true)];
     for (const job of all) {
       if (ctx.jobs !== undefined && !ctx.jobs.test(job.id)) continue;
       const prev = state.jobs[job.id];
