@@ -5,9 +5,10 @@
 
 import { writeFileSync } from 'node:fs';
 import { Session as Inspector } from 'node:inspector/promises';
-import { ensureCifar10, openDataset } from '../src/data/index.js';
+import { ensureCifar10, LABELS_ARRAY, openDataset, tensorDataset } from '../src/data/index.js';
+import type { Model } from '../src/onnx/ir.js';
 import { evaluateClassification } from '../src/eval/classification.js';
-import { benchFeeds } from './lib/data.js';
+import { benchFeeds, randomFeeds, usesCifar } from './lib/data.js';
 import { quantizeTimed } from './lib/methods.js';
 import { benchModel, loadBenchModel } from './lib/models.js';
 import { timeOnce } from './lib/timing.js';
@@ -21,6 +22,18 @@ const model = loadBenchModel(m);
 const calib = await benchFeeds(m, model, 32, { seed: 0 });
 const [kind, what] = task.split(':') as [string, string];
 const items = Number(process.env['QUANTLENS_BENCH_EVAL_ITEMS'] ?? 2000);
+
+function randomDataset(target: Model, n: number) {
+  const image = Object.values(randomFeeds(target, n, 5))[0]!;
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
+  return tensorDataset(
+    new Map([
+      ['image', image],
+      [LABELS_ARRAY, { dtype: 'int32' as const, dims: [n], data: labels }],
+    ]),
+    'random images',
+  );
+}
 
 const inspector = new Inspector();
 inspector.connect();
@@ -45,10 +58,15 @@ if (kind === 'calib') {
     what === 'fp'
       ? model
       : (await quantizeTimed(loadBenchModel(m), what, calib.feeds, { wBits: 4, aBits: 4 }, threads)).result.simulated;
-  const p = m.preprocess ?? { size: 16, pad: 0, channels: 3, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
-  const ds = await openDataset(await ensureCifar10('test'), {
-    preprocess: { size: p.size, channels: 3, mean: p.mean, std: p.std },
-  });
+  const p = m.preprocess;
+  // CIFAR-10 JPEGs where the model takes them and they are at hand (decoding is part of what eval costs);
+  // otherwise random images with labels, in memory (the fixtures, or CI without ../shared).
+  const ds =
+    p !== undefined && usesCifar(m, 'test')
+      ? await openDataset(await ensureCifar10('test'), {
+          preprocess: { size: p.size, channels: 3, mean: p.mean, std: p.std },
+        })
+      : randomDataset(model, items);
   const r = await profiled(() => evaluateClassification(target, ds, { threads, batch: 64, limit: items }));
   result = { wall: r.wall, cpu: r.cpu, items: r.value.n, ortImagesPerSec: r.value.imagesPerSec };
 }

@@ -1,4 +1,4 @@
-// npm run bench [-- --only a,b] [--quick] [--list] [--threads N]: run the benchmarks, write
+// npm run bench [-- --only a,b] [--quick] [--list] [--threads N] [--fresh] [--jobs REGEX]: run the benchmarks, write
 // bench/results/<name>.json each and bench/results/summary.md, and refresh the table in docs/performance.md.
 // --quick (CI smoke run): the fixtures, tiny repeats, no paper-sized models; results go to bench/results/quick/.
 
@@ -71,7 +71,14 @@ function refreshDoc(summary: string): boolean {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exitCode = 2;
+    return;
+  }
   if (args.list) {
     for (const b of BENCHMARKS) console.log(`${b.name.padEnd(12)} ${b.title}${b.fullOnly ? ' (not in --quick)' : ''}`);
     return;

@@ -56,19 +56,19 @@ CONFIGS: Dict[str, Dict] = {
         crop_pad=2, flip=True),
     "ddim-fmnist": dict(
         task="diffusion", dataset="fashion-mnist", arch="ddim-unet",
-        model=dict(img_size=32, in_ch=1, ch=32, ch_mult=[1, 2, 2], num_res_blocks=2, attn_resolutions=[16],
+        model=dict(img_size=32, in_ch=1, ch=32, ch_mult=[1, 2, 2], num_res_blocks=1, attn_resolutions=[16],
                    dropout=0.1, groups=32),
         # Pixels scaled to [-1, 1]; padding is black (-1), as the 28x28 images' own background.
         preprocess=dict(size=32, pad=2, channels=1, mean=[0.5], std=[0.5]),
         scheduler=dict(type="ddim", betaSchedule="linear", betaStart=1e-4, betaEnd=0.02, trainSteps=1000),
-        epochs=20, batch=128, lr=2e-4, min_lr=2e-4, wd=0.0, warmup_steps=1000, grad_clip=1.0, ema=0.999,
+        epochs=8, batch=128, lr=5e-4, min_lr=1e-4, wd=0.0, warmup_steps=200, grad_clip=1.0, ema=0.999,
         crop_pad=0, flip=True),
     "deit-cifar10": dict(
         task="classification", dataset="cifar10", arch="deit",
         model=dict(img_size=32, patch_size=4, in_chans=3, num_classes=10, embed_dim=192, depth=6, num_heads=3,
                    drop_path_rate=0.1),
         preprocess=dict(size=32, pad=0, channels=3, **CIFAR_NORM),
-        epochs=60, batch=128, lr=1e-3, min_lr=1e-5, wd=0.05, warmup_epochs=5, label_smoothing=0.1,
+        epochs=30, batch=128, lr=1e-3, min_lr=1e-5, wd=0.05, warmup_epochs=3, label_smoothing=0.1,
         crop_pad=4, flip=True),
     "swin-cifar10": dict(
         task="classification", dataset="cifar10", arch="swin",

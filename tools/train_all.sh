@@ -6,11 +6,15 @@
 #   nohup setsid bash tools/train_all.sh >/dev/null 2>&1 &
 #
 # Queue log: /root/.cache/quantlens/logs/train_all.log; per model <name>.log (progress), <name>.err (stderr),
-# <name>.export.log. QL_MODELS="a b" restricts the queue. Only one queue runs at a time (flock).
+# <name>.export.log. QL_MODELS="a b" restricts the queue. One queue per QL_QUEUE name runs at a time (flock), so
+# two cores can train two models at once:
+#   QL_QUEUE=a QL_MODELS=ddim-fmnist nohup setsid bash tools/train_all.sh >/dev/null 2>&1 &
+#   QL_QUEUE=b QL_MODELS="deit-cifar10 swin-cifar10" nohup setsid bash tools/train_all.sh >/dev/null 2>&1 &
+# Training runs at nice 19, so interactive work on the same machine keeps its speed.
 #
 # Measured on the 2-core dev machine, 1 thread, other work on the other core (batch 128):
-#   fmnist-features 3.0 min/epoch x 5   deit-fmnist 11.3 min/epoch x 7   ddim-fmnist 50 min/epoch x 20
-#   deit-cifar10 11.5 min/epoch x 60    swin-cifar10 13.8 min/epoch x 60
+#   fmnist-features 3.0 min/epoch x 5   deit-fmnist 11.3 min/epoch x 7   ddim-fmnist ~23 min/epoch x 8
+#   deit-cifar10 11.5 min/epoch x 30    swin-cifar10 13.8 min/epoch x 60
 set -u
 cd "$(dirname "$0")/.."
 CACHE=${QL_CACHE:-/root/.cache/quantlens}
@@ -21,14 +25,15 @@ mkdir -p "$CACHE/logs"
 LOG=$CACHE/logs/train_all.log
 log() { echo "$(date '+%F %T') $*" >> "$LOG"; }
 
-exec 9>"$CACHE/train_all.lock"
+LOCK=$CACHE/train_all${QL_QUEUE:+.$QL_QUEUE}.lock
+exec 9>"$LOCK"
 if ! flock -n 9; then
-  log "another train_all.sh holds $CACHE/train_all.lock; exiting"
+  log "another train_all.sh holds $LOCK; exiting"
   exit 1
 fi
 
 log "queue start (pid $$, threads $QL_THREADS, repo $(pwd))"
-log "estimates: fmnist-features ~16 min, deit-fmnist ~85 min, ddim-fmnist ~17 h, deit-cifar10 ~12 h, swin-cifar10 ~14 h"
+log "estimates: fmnist-features ~16 min, deit-fmnist ~85 min, ddim-fmnist ~3 h, deit-cifar10 ~6 h, swin-cifar10 ~14 h"
 for m in ${QL_MODELS:-fmnist-features deit-fmnist deit-cifar10 ddim-fmnist swin-cifar10}; do
   done_marker=$CACHE/ckpt/$m/DONE
   if [ -f "$done_marker" ] && [ -f "models/$m.metrics.json" ] && [ "models/$m.metrics.json" -nt "$done_marker" ]; then
@@ -37,7 +42,7 @@ for m in ${QL_MODELS:-fmnist-features deit-fmnist deit-cifar10 ddim-fmnist swin-
   fi
   if [ ! -f "$done_marker" ]; then
     log "$m: training (progress in $CACHE/logs/$m.log)"
-    if ! $PY tools/train.py --model "$m" >/dev/null 2>>"$CACHE/logs/$m.err"; then
+    if ! nice -n 19 $PY tools/train.py --model "$m" >/dev/null 2>>"$CACHE/logs/$m.err"; then
       log "$m: training FAILED, see $CACHE/logs/$m.err; going on with the next model"
       continue
     fi
