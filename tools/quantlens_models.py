@@ -380,8 +380,18 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     return emb
 
 
+class GroupNorm(nn.GroupNorm):
+    """nn.GroupNorm that accepts bfloat16 input under CPU autocast (torch 1.13's group_norm does not mix bf16 input
+    with fp32 affine parameters). In fp32, as when exporting, it is exactly nn.GroupNorm: no Cast enters the graph."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dtype != self.weight.dtype:
+            x = x.to(self.weight.dtype)
+        return super().forward(x)
+
+
 def _group_norm(ch: int, groups: int) -> nn.GroupNorm:
-    return nn.GroupNorm(num_groups=groups, num_channels=ch, eps=1e-6, affine=True)
+    return GroupNorm(num_groups=groups, num_channels=ch, eps=1e-6, affine=True)
 
 
 class ResnetBlock(nn.Module):

@@ -62,21 +62,21 @@ CONFIGS: Dict[str, Dict] = {
         preprocess=dict(size=32, pad=2, channels=1, mean=[0.5], std=[0.5]),
         scheduler=dict(type="ddim", betaSchedule="linear", betaStart=1e-4, betaEnd=0.02, trainSteps=1000),
         epochs=8, batch=128, lr=5e-4, min_lr=1e-4, wd=0.0, warmup_steps=200, grad_clip=1.0, ema=0.999,
-        crop_pad=0, flip=True),
+        crop_pad=0, flip=True, amp="bf16"),
     "deit-cifar10": dict(
         task="classification", dataset="cifar10", arch="deit",
         model=dict(img_size=32, patch_size=4, in_chans=3, num_classes=10, embed_dim=192, depth=6, num_heads=3,
                    drop_path_rate=0.1),
         preprocess=dict(size=32, pad=0, channels=3, **CIFAR_NORM),
         epochs=30, batch=128, lr=1e-3, min_lr=1e-5, wd=0.05, warmup_epochs=3, label_smoothing=0.1,
-        crop_pad=4, flip=True),
+        crop_pad=4, flip=True, amp="bf16"),
     "swin-cifar10": dict(
         task="classification", dataset="cifar10", arch="swin",
         model=dict(img_size=32, patch_size=2, in_chans=3, num_classes=10, embed_dim=64, depths=[2, 2, 6],
                    num_heads=[2, 4, 8], window_size=4, drop_path_rate=0.1),
         preprocess=dict(size=32, pad=0, channels=3, **CIFAR_NORM),
         epochs=60, batch=128, lr=1e-3, min_lr=1e-5, wd=0.05, warmup_epochs=5, label_smoothing=0.1,
-        crop_pad=4, flip=True),
+        crop_pad=4, flip=True, amp="bf16"),
 }
 
 
@@ -270,6 +270,15 @@ def eval_diffusion(model: nn.Module, cfg: Dict, x: torch.Tensor, acp: torch.Tens
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def cpu_has_native_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def train(name: str, epochs: Optional[int], bench: int, restart: bool, ckpt_minutes: float, seed: int,
           stop_after: int = 0) -> None:
     cfg = json.loads(json.dumps(CONFIGS[name]))
@@ -288,6 +297,10 @@ def train(name: str, epochs: Optional[int], bench: int, restart: bool, ckpt_minu
     if os.path.exists(done) and not bench:
         log(f"{name}: already finished ({done}); nothing to do")
         return
+
+    use_bf16 = cfg.get("amp") == "bf16" and cpu_has_native_bf16()
+    if cfg.get("amp") == "bf16" and not use_bf16:
+        log(f"{name}: the recipe asks for bf16 autocast but this CPU lacks avx512_bf16/amx_bf16; training in fp32")
 
     torch.manual_seed(seed)
     model = build_model(cfg)
@@ -331,7 +344,7 @@ def train(name: str, epochs: Optional[int], bench: int, restart: bool, ckpt_minu
         x1 = normalize(xtr[:1], cfg)
         flops = count_flops(model, *((x1, torch.zeros(1, dtype=torch.int64)) if diffusion else (x1,)))
         log(f"{name}: start; params {count_params(model)}, {flops / 1e9:.3f} GFLOP/image, {spe} steps/epoch, "
-            f"{cfg['epochs']} epochs, threads {threads}, seed {seed}")
+            f"{cfg['epochs']} epochs, threads {threads}, seed {seed}, {'bf16 autocast' if use_bf16 else 'fp32'}")
 
     def checkpoint(ep: int, st: int, gen: Optional[torch.Generator]) -> None:
         save_atomic({"config": cfg, "model": model.state_dict(), "opt": opt.state_dict(),
@@ -360,15 +373,19 @@ def train(name: str, epochs: Optional[int], bench: int, restart: bool, ckpt_minu
             lr = lr_at(step, total, cfg, spe)
             for g in opt.param_groups:
                 g["lr"] = lr
-            if diffusion:
-                t = torch.randint(0, len(acp), (len(xb),), generator=gen)
-                noise = torch.randn(xb.shape, generator=gen)
-                a = acp[t].view(-1, 1, 1, 1)
-                loss = F.mse_loss(model(a.sqrt() * xb + (1 - a).sqrt() * noise, t), noise)
-            else:
-                out = model(xb)
-                logits = out[1] if isinstance(out, tuple) else out
-                loss = crit(logits, ytr[idx])
+            # bf16 autocast (where the recipe asks for it and the CPU has native bf16): matmuls and convolutions
+            # in bf16 with fp32 master weights, about 2x faster per step here; losses are taken in fp32.
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                if diffusion:
+                    t = torch.randint(0, len(acp), (len(xb),), generator=gen)
+                    noise = torch.randn(xb.shape, generator=gen)
+                    a = acp[t].view(-1, 1, 1, 1)
+                    out = model(a.sqrt() * xb + (1 - a).sqrt() * noise, t)
+                    loss = F.mse_loss(out.float(), noise)
+                else:
+                    out = model(xb)
+                    logits = out[1] if isinstance(out, tuple) else out
+                    loss = crit(logits.float(), ytr[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.get("grad_clip"):

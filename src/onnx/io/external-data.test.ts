@@ -9,6 +9,7 @@ import {
   linkSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -132,14 +133,42 @@ describe('writing and reading external data', () => {
     expect(await outputBytes(back)).toEqual(expected);
   });
 
-  it('names the data file after the model by default and keeps small tensors inline', () => {
+  it('names the data file after the model and its content by default and keeps small tensors inline', () => {
     const dir = join(root, `case${counter++}`);
     mkdirSync(dir);
     writeModel(linearModel(), join(dir, 'm.onnx'), { externalData: { threshold: 2000 } });
     const back = readModel(join(dir, 'm.onnx'));
-    expect(back.graph.initializers.get('w')!.external?.location).toBe('m.onnx.data');
+    const location = back.graph.initializers.get('w')!.external?.location ?? '';
+    expect(location).toMatch(/^m\.onnx\.[0-9a-f]{16}\.data$/);
     expect(back.graph.initializers.get('bias')!.external).toBeUndefined();
-    expect(statSync(join(dir, 'm.onnx.data')).size).toBe(4800);
+    expect(statSync(join(dir, location)).size).toBe(4800);
+    // The same content gives the same name: rewriting is deterministic.
+    writeModel(linearModel(), join(dir, 'm.onnx'), { externalData: { threshold: 2000 } });
+    expect(readModel(join(dir, 'm.onnx')).graph.initializers.get('w')!.external?.location).toBe(location);
+  });
+
+  it('a write killed between the data and the model rename leaves the old model whole, with its own data', async () => {
+    const dir = join(root, `case${counter++}`);
+    mkdirSync(dir);
+    const path = join(dir, 'm.onnx');
+    writeModel(linearModel(), path, { externalData: {} });
+    const oldOutputs = await outputBytes(readModel(path));
+    const oldFiles = readdirSync(dir).sort();
+    // What the killed write got done: the new data file, renamed into place; the model rename never happened.
+    const changed = linearModel();
+    changed.graph.initializers.get('w')!.data = new Uint8Array(new Float32Array(1200).fill(7).buffer);
+    const scratch = join(dir, 'scratch');
+    mkdirSync(scratch);
+    writeModel(changed, join(scratch, 'm.onnx'), { externalData: {} });
+    const newData = readdirSync(scratch).find((n) => n.endsWith('.data'))!;
+    expect(oldFiles).not.toContain(newData);
+    copyFileSync(join(scratch, newData), join(dir, newData));
+    expect(await outputBytes(readModel(path))).toEqual(oldOutputs);
+    // The next complete write replaces both and removes the data files it superseded, and only those.
+    writeFileSync(join(dir, 'm.onnx.notes.data'), 'user file');
+    writeModel(changed, path, { externalData: {} });
+    expect(readdirSync(dir).sort()).toEqual(['m.onnx', 'm.onnx.notes.data', newData, 'scratch'].sort());
+    expect(await outputBytes(readModel(path))).not.toEqual(oldOutputs);
   });
 
   it('accepts a symlink that stays inside the model folder, and a model folder reached through a symlink', async () => {
