@@ -1,6 +1,8 @@
 // `quantlens calib-set <unet> --kept K | --interval c --per-step n --out calib.npz`: Q-Diffusion's time step-aware
 // calibration data, an NPZ whose arrays are named after the UNet inputs (plus `step`), for `quantize --data`.
 
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { buildCalibrationSet, parseSelect, runMeta } from '../diffusion/index.js';
 import { writeNpz } from '../data/npz.js';
 import { usageError } from '../errors.js';
@@ -38,6 +40,7 @@ export async function runCalibSet(p: Parsed): Promise<void> {
   const out = str(p, 'out');
   if (out === undefined) throw usageError('calib-set needs --out <file.npz>');
   if (!/\.npz$/i.test(out)) throw usageError(`--out must end in .npz, got ${out}`);
+  mkdirSync(dirname(out), { recursive: true });
   const interval = int(p, 'interval', { min: 1 });
   const keptFlag = int(p, 'kept', { min: 1 });
   if (interval !== undefined && keptFlag !== undefined) throw usageError('give --kept or --interval, not both');

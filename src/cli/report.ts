@@ -1,6 +1,8 @@
 // `quantlens report <dir|json...> --out report.html`: one page over earlier analyses (report folders or
 // analysis.json files) and quantization runs (*.quant.json sidecars).
 
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { writeMergedReport } from '../report/index.js';
 import { usageError } from '../errors.js';
 import type { CommandSpec, Parsed } from './args.js';
@@ -21,6 +23,7 @@ export const reportSpec: CommandSpec = {
 export function runReport(p: Parsed): void {
   const out = str(p, 'out');
   if (out === undefined) throw usageError('report needs --out report.html');
+  mkdirSync(dirname(out), { recursive: true });
   const counts = writeMergedReport(out, p.positionals);
   if (flag(p, 'json')) {
     printJson({ out, ...counts });

@@ -1,6 +1,8 @@
 // `quantlens sample <unet> --steps N --samples M --out grid.png`: generate images with DDIM/DDPM and save them as
 // one grid PNG (mapped (x+1)/2, clamped, the training padding cropped), or the raw x_0 array as .npz.
 
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import sharp from 'sharp';
 import { imageGrid, runMeta, sampleRun, toUint8Images } from '../diffusion/index.js';
 import { writeNpz } from '../data/npz.js';
@@ -61,6 +63,7 @@ export async function runSample(p: Parsed): Promise<void> {
   if (out === undefined) throw usageError('sample needs --out <file.png|file.npz>');
   const npz = /\.npz$/i.test(out);
   if (!npz && !/\.png$/i.test(out)) throw usageError(`--out must end in .png or .npz, got ${out}`);
+  mkdirSync(dirname(out), { recursive: true });
   const samples = int(p, 'samples', { min: 1 }) ?? 64;
   const cols = int(p, 'cols', { min: 1 });
   const loaded = loadModel(p.positionals[0]!);
