@@ -2,9 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { QuantlensError } from '../errors.js';
 import { CIFAR10_CLASSES, findCifarBatches, openCifarFiles, openCifarFolder } from './cifar-binary.js';
-import type { Batch } from './types.js';
+import { collectBatches, expectError } from '../test-support/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'quantlens-cifar-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,24 +26,6 @@ function mk(sub: string, files: Record<string, Buffer | string>): string {
   return d;
 }
 
-async function all(batches: AsyncIterable<Batch>): Promise<Batch[]> {
-  const out: Batch[] = [];
-  for await (const b of batches) out.push(b);
-  return out;
-}
-
-function expectError(fn: () => unknown, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(QuantlensError);
-  expect((err as Error).message).toMatch(message);
-  expect((err as Error).message).not.toContain('\n');
-}
-
 describe('CIFAR-10 binary', () => {
   const d = mk('release', {
     'cifar-10-batches-bin/data_batch_1.bin': records([3, 1, 4], 0),
@@ -64,7 +45,7 @@ describe('CIFAR-10 binary', () => {
     expect(ds.size).toBe(5);
     expect(ds.classes).toEqual(CIFAR10_CLASSES);
     expect(Array.from(ds.labels!)).toEqual([3, 1, 4, 1, 5]);
-    const [b] = await all(ds.batches(8, { indices: [3, 2] }));
+    const [b] = await collectBatches(ds.batches(8, { indices: [3, 2] }));
     expect(Array.from(b!.labels!)).toEqual([1, 4]);
     const img = b!.inputs.get('image')!;
     expect(img.dims).toEqual([2, 3, 32, 32]);
@@ -80,14 +61,14 @@ describe('CIFAR-10 binary', () => {
     const ds = openCifarFolder(d);
     expect(ds.size).toBe(2);
     expect(ds.name).toMatch(/\(test\)/);
-    const [b] = await all(ds.batches(2, { limit: 1 }));
+    const [b] = await collectBatches(ds.batches(2, { limit: 1 }));
     expect(b!.indices).toEqual([0]);
     expect(Array.from(b!.labels!)).toEqual([9]);
   });
 
   it('converts to grey with the 601 luma when the model wants 1 channel', async () => {
     const ds = openCifarFolder(d, { preprocess: { channels: 1, mean: [0], std: [1] } });
-    const [b] = await all(ds.batches(1, { limit: 1 }));
+    const [b] = await collectBatches(ds.batches(1, { limit: 1 }));
     const px = (k: number) => (k + 200) % 251;
     expect(b!.inputs.get('image')!.dims).toEqual([1, 1, 32, 32]);
     expect(b!.inputs.get('image')!.data[5]).toBeCloseTo((0.299 * px(5) + 0.587 * px(1029) + 0.114 * px(2053)) / 255, 6);

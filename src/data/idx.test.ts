@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { QuantlensError } from '../errors.js';
 import { openIdxFolder, parseIdx, readIdx } from './idx.js';
-import type { Batch } from './types.js';
+import { collectBatches, expectError } from '../test-support/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'quantlens-idx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,24 +29,6 @@ function mk(sub: string, files: Record<string, Buffer>): string {
   mkdirSync(d, { recursive: true });
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(d, name), bytes);
   return d;
-}
-
-async function all(batches: AsyncIterable<Batch>): Promise<Batch[]> {
-  const out: Batch[] = [];
-  for await (const b of batches) out.push(b);
-  return out;
-}
-
-function expectError(fn: () => unknown, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(QuantlensError);
-  expect((err as Error).message).toMatch(message);
-  expect((err as Error).message).not.toContain('\n');
 }
 
 describe('IDX', () => {
@@ -80,7 +61,7 @@ describe('IDX', () => {
       const ds = openIdxFolder(d, { split });
       expect(ds.size).toBe(N);
       expect(Array.from(ds.labels!)).toEqual([0, 1, 2, 0, 1]);
-      const batches = await all(ds.batches(2));
+      const batches = await collectBatches(ds.batches(2));
       expect(batches.map((b) => b.indices)).toEqual([[0, 1], [2, 3], [4]]);
       const img = batches[1]!.inputs.get('image')!;
       expect(img.dims).toEqual([2, 1, 3, 2]);
@@ -95,19 +76,21 @@ describe('IDX', () => {
   it('visits given indices in their order, and honours limit', async () => {
     const d = mk('subset', { 't10k-images-idx3-ubyte': raw, 't10k-labels-idx1-ubyte': rawLabels });
     const ds = openIdxFolder(d);
-    const [b] = await all(ds.batches(10, { indices: [4, 0, 3], limit: 2 }));
+    const [b] = await collectBatches(ds.batches(10, { indices: [4, 0, 3], limit: 2 }));
     expect(b!.indices).toEqual([4, 0]);
     expect(Array.from(b!.labels!)).toEqual([1, 0]);
     expect(b!.inputs.get('image')!.data[0]).toBe(Math.fround(24 / 255));
-    await expect(all(ds.batches(0))).rejects.toThrow(/batch size must be a positive integer/);
-    await expect(all(ds.batches(2, { indices: [5] }))).rejects.toThrow(/index 5 .* outside the dataset of 5 items/);
+    await expect(collectBatches(ds.batches(0))).rejects.toThrow(/batch size must be a positive integer/);
+    await expect(collectBatches(ds.batches(2, { indices: [5] }))).rejects.toThrow(
+      /index 5 .* outside the dataset of 5 items/,
+    );
   });
 
   it('applies preprocessing (pad 1, normalize) per batch', async () => {
     const d = mk('pre', { 't10k-images-idx3-ubyte': raw });
     const ds = openIdxFolder(d, { preprocess: { pad: 1, channels: 3, mean: [0.5], std: [0.5] } });
     expect(ds.labels).toBeUndefined();
-    const [b] = await all(ds.batches(1, { limit: 1 }));
+    const [b] = await collectBatches(ds.batches(1, { limit: 1 }));
     const img = b!.inputs.get('image')!;
     expect(img.dims).toEqual([1, 3, 5, 4]);
     expect(img.data[0]).toBe(-1);

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QuantlensError } from '../errors.js';
 import { decodeImage, detectImageFolder, indexImageFolder, openImageFolder } from './image-folder.js';
 import { isGreyImage } from './image-header.js';
-import type { Batch } from './types.js';
+import { collectBatches, expectReject } from '../test-support/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'quantlens-imgfolder-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,22 +22,6 @@ async function image(path: string, w: number, h: number, seed: number, format: '
   mkdirSync(join(path, '..'), { recursive: true });
   const s = sharp(rgb(w, h, seed), { raw: { width: w, height: h, channels: 3 } });
   await (format === 'png' ? s.png() : s.jpeg({ quality: 100, chromaSubsampling: '4:4:4' })).toFile(path);
-}
-
-async function all(batches: AsyncIterable<Batch>): Promise<Batch[]> {
-  const out: Batch[] = [];
-  for await (const b of batches) out.push(b);
-  return out;
-}
-
-async function expectReject(p: Promise<unknown>, message: RegExp): Promise<void> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(QuantlensError);
-  expect((err as Error).message).toMatch(message);
-  expect((err as Error).message).not.toContain('\n');
 }
 
 const root = join(dir, 'plain');
@@ -76,7 +59,7 @@ describe('ImageFolder', () => {
   it('decodes PNG exactly and JPEG closely, into normalized NCHW', async () => {
     const ds = openImageFolder(root);
     expect(ds.size).toBe(5);
-    const [b] = await all(ds.batches(5, { indices: [2, 0] }));
+    const [b] = await collectBatches(ds.batches(5, { indices: [2, 0] }));
     const img = b!.inputs.get('image')!;
     expect(img.dims).toEqual([2, 3, 3, 4]);
     expect(Array.from(b!.labels!)).toEqual([1, 0]);
@@ -141,10 +124,10 @@ describe('ImageFolder', () => {
   it('uses train/test split folders; test by default', async () => {
     const test = openImageFolder(split);
     expect([test.size, test.classes, test.name]).toEqual([2, ['a', 'b'], 'split (test)']);
-    const [b] = await all(test.batches(2));
+    const [b] = await collectBatches(test.batches(2));
     expect(b!.inputs.get('image')!.data[0]).toBe(Math.fround(100 / 255));
     const train = openImageFolder(split, { split: 'train' });
-    const [t] = await all(train.batches(2));
+    const [t] = await collectBatches(train.batches(2));
     expect(t!.inputs.get('image')!.data[0]).toBe(0);
   });
 
@@ -163,22 +146,22 @@ describe('ImageFolder', () => {
     mkdirSync(join(bad, 'ok'), { recursive: true });
     writeFileSync(join(bad, 'ok', '1.jpg'), Buffer.from('definitely not a jpeg'));
     const ds = openImageFolder(bad);
-    await expectReject(all(ds.batches(2)), /cannot decode image .*bad\/ok\/1\.jpg/);
+    await expectReject(collectBatches(ds.batches(2)), /cannot decode image .*bad\/ok\/1\.jpg/);
     // A truncated JPEG too.
     const full = await sharp(rgb(16, 16, 5), { raw: { width: 16, height: 16, channels: 3 } })
       .jpeg()
       .toBuffer();
     writeFileSync(join(bad, 'ok', '1.jpg'), full.subarray(0, full.length >> 1));
-    await expectReject(all(ds.batches(2)), /cannot decode image .*1\.jpg/);
+    await expectReject(collectBatches(ds.batches(2)), /cannot decode image .*1\.jpg/);
   });
 
   it('needs a size when image sizes differ, and resizes with one', async () => {
     const mixed = join(dir, 'mixed');
     await image(join(mixed, 'c', '0.png'), 4, 4, 0, 'png');
     await image(join(mixed, 'c', '1.png'), 6, 4, 0, 'png');
-    await expectReject(all(openImageFolder(mixed).batches(2)), /1\.png is 6x4 but .*0\.png is 4x4/);
+    await expectReject(collectBatches(openImageFolder(mixed).batches(2)), /1\.png is 6x4 but .*0\.png is 4x4/);
     const ds = openImageFolder(mixed, { preprocess: { size: 2, channels: 3, mean: [0], std: [1] } });
-    const [b] = await all(ds.batches(2));
+    const [b] = await collectBatches(ds.batches(2));
     expect(b!.inputs.get('image')!.dims).toEqual([2, 3, 2, 2]);
   });
 

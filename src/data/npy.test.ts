@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { QuantlensError } from '../errors.js';
 import type { HostTensor } from '../util/host-tensor.js';
 import { checkFinite, unravelIndex } from './finite.js';
 import { encodeNpy, parseNpy, readNpy, writeNpy } from './npy.js';
+import { expectError } from '../test-support/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'quantlens-npy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,18 +23,6 @@ function npy(header: string, data: Uint8Array, major = 1): Uint8Array {
 }
 
 const f32 = (values: number[]) => new Uint8Array(Float32Array.from(values).buffer);
-
-function expectError(fn: () => unknown, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(QuantlensError);
-  expect((err as Error).message).toMatch(message);
-  expect((err as Error).message).not.toContain('\n');
-}
 
 describe('NPY', () => {
   it('reads numpy-style headers of versions 1, 2 and 3', () => {

@@ -3,33 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, describe, expect, it } from 'vitest';
-import { QuantlensError } from '../errors.js';
 import type { HostTensor } from '../util/host-tensor.js';
 import { encodeNpy } from './npy.js';
 import { encodeNpz, parseNpz, readNpz, writeNpz } from './npz.js';
 import { openNpyDataset, openNpzDataset, tensorDataset } from './tensor-dataset.js';
-import type { Batch } from './types.js';
+import { collectBatches, expectError } from '../test-support/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'quantlens-npz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function all(batches: AsyncIterable<Batch>): Promise<Batch[]> {
-  const out: Batch[] = [];
-  for await (const b of batches) out.push(b);
-  return out;
-}
-
-function expectError(fn: () => unknown, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(QuantlensError);
-  expect((err as Error).message).toMatch(message);
-  expect((err as Error).message).not.toContain('\n');
-}
 
 const x: HostTensor = { dtype: 'float32', dims: [4, 2], data: Float32Array.from({ length: 8 }, (_, i) => i / 2) };
 const t: HostTensor = { dtype: 'int64', dims: [4], data: BigInt64Array.of(10n, 20n, 30n, 40n) };
@@ -79,7 +60,7 @@ describe('tensor datasets', () => {
     const ds = openNpzDataset(path, { labels: ['a', 'b', 'c', 'd'] });
     expect([ds.size, ds.name, ds.classes]).toEqual([4, 'd.npz', ['a', 'b', 'c', 'd']]);
     expect(Array.from(ds.labels!)).toEqual([3, 0, 2, 1]);
-    const batches = await all(ds.batches(3));
+    const batches = await collectBatches(ds.batches(3));
     expect(batches.map((b) => b.indices)).toEqual([[0, 1, 2], [3]]);
     const b0 = batches[0]!;
     expect([...b0.inputs.keys()]).toEqual(['x', 't']);
@@ -90,7 +71,7 @@ describe('tensor datasets', () => {
     });
     expect(b0.inputs.get('t')).toEqual({ dtype: 'int64', dims: [3], data: BigInt64Array.of(10n, 20n, 30n) });
     expect(Array.from(b0.labels!)).toEqual([3, 0, 2]);
-    const [pick] = await all(ds.batches(8, { indices: [3, 1] }));
+    const [pick] = await collectBatches(ds.batches(8, { indices: [3, 1] }));
     expect(Array.from(pick!.inputs.get('x')!.data as Float32Array)).toEqual([3, 3.5, 1, 1.5]);
   });
 
@@ -98,7 +79,7 @@ describe('tensor datasets', () => {
     const path = join(dir, 'latents.npy');
     writeFileSync(path, encodeNpy(x));
     const ds = openNpyDataset(path);
-    const [b] = await all(ds.batches(2, { limit: 2 }));
+    const [b] = await collectBatches(ds.batches(2, { limit: 2 }));
     expect([...b!.inputs.keys()]).toEqual(['latents']);
     expect(b!.labels).toBeUndefined();
   });

@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { QuantlensError, type ErrorKind } from '../errors.js';
 import { calibrateWeights, observerFor } from '../methods/calibrate.js';
 import { recipeFor } from '../methods/ptq.js';
 import { GraphBuilder, makeModel } from '../onnx/builder.js';
@@ -18,21 +17,10 @@ import { planQuantization } from '../quant/plan.js';
 import { exportQdq } from '../quant/qdq-export.js';
 import { runCli } from '../test-support/cli.js';
 import { fixturePath } from '../test-support/fixtures.js';
+import { expectError } from '../test-support/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ql-model-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function expectError(fn: () => unknown, kind: ErrorKind, message: RegExp): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(QuantlensError);
-  expect((err as QuantlensError).kind).toBe(kind);
-  expect((err as QuantlensError).message).toMatch(message);
-}
 
 /** x [1, 2] -> MatMul(w1 [2, 2]) -> MatMul(w2 [2, 3]); `edit` changes the graph before a serialize/parse. */
 function twoMatMuls(edit: (m: Model) => void = () => {}, w1 = Float32Array.of(1, 2, 3, 4)): Model {
@@ -71,8 +59,8 @@ describe('malformed models in the quantization passes', () => {
     const m = parseModel(serializeModel(makeModel(b.graph)));
     expectError(
       () => planQuantization(m, recipeFor('minmax', 8, 8)),
-      'model',
       /node fc \(Gemm\): weight w has rank 0, too low for its output-channel axis 0/,
+      'model',
     );
   });
 
@@ -80,8 +68,8 @@ describe('malformed models in the quantization passes', () => {
     const m = twoMatMuls((m) => m.graph.setNodeInput(m.graph.nodes[1]!, 1, ''));
     expectError(
       () => planQuantization(m, recipeFor('minmax', 8, 8)),
-      'model',
       /node MatMul_1 \(MatMul\) has 2 inputs with a required one empty, needs 2/,
+      'model',
     );
   });
 
@@ -90,8 +78,8 @@ describe('malformed models in the quantization passes', () => {
       const m = twoMatMuls(undefined, Float32Array.of(1, 2, bad, 4));
       expectError(
         () => quantizeInProcess(m),
-        'data',
         new RegExp(`weight w1 has a non-finite value \\(${bad}\\) at index \\[1, 0\\]`),
+        'data',
       );
     }
   });

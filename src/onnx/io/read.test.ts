@@ -15,28 +15,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { QuantlensError, type ErrorKind } from '../../errors.js';
+import { QuantlensError } from '../../errors.js';
 import { parseModel, readModel, serializeModel } from './index.js';
+import { expectError } from '../../test-support/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ql-read-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
-
-function expectError(fn: () => unknown, kind: ErrorKind, message: RegExp): void {
-  const e = caught(fn);
-  expect(e).toBeInstanceOf(QuantlensError);
-  expect((e as QuantlensError).kind).toBe(kind);
-  expect((e as QuantlensError).message).toMatch(message);
-  expect((e as QuantlensError).message).not.toContain('\n');
-}
 
 function file(name: string, content: Uint8Array | string): string {
   const path = join(root, name);
@@ -64,15 +48,15 @@ function modelWith(initializer: TensorProto[], nodes = 0): Uint8Array {
 
 describe('reading bad files', () => {
   it('a missing file', () =>
-    expectError(() => readModel(join(root, 'nope.onnx')), 'io', /model file not found: .*nope\.onnx/));
+    expectError(() => readModel(join(root, 'nope.onnx')), /model file not found: .*nope\.onnx/, 'io'));
 
   it('a directory', () => {
     mkdirSync(join(root, 'dir.onnx'));
-    expectError(() => readModel(join(root, 'dir.onnx')), 'io', /dir\.onnx is not a file/);
+    expectError(() => readModel(join(root, 'dir.onnx')), /dir\.onnx is not a file/, 'io');
   });
 
   it('an empty file', () =>
-    expectError(() => readModel(file('empty.onnx', '')), 'model', /empty\.onnx is not an ONNX model/));
+    expectError(() => readModel(file('empty.onnx', '')), /empty\.onnx is not an ONNX model/, 'model'));
 
   it('a PNG', () => {
     const png = Uint8Array.from([
@@ -80,18 +64,18 @@ describe('reading bad files', () => {
       0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 10, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0, 1, 0, 0, 5, 0, 1, 0x0d,
       0x0a, 0x2d, 0xb4, 0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
     ]);
-    expectError(() => readModel(file('image.png', png)), 'model', /image\.png is not an ONNX model/);
+    expectError(() => readModel(file('image.png', png)), /image\.png is not an ONNX model/, 'model');
   });
 
   it('a text file', () =>
     expectError(
       () => readModel(file('notes.onnx', 'hello, this is not a model\n')),
-      'model',
       /notes\.onnx is not an ONNX model/,
+      'model',
     ));
 
   it('a JSON file', () =>
-    expectError(() => readModel(file('model.json', '{"graph": {}}')), 'model', /is not an ONNX model/));
+    expectError(() => readModel(file('model.json', '{"graph": {}}')), /is not an ONNX model/, 'model'));
 
   it('a truncated model: a typed error, or (where the cut falls between fields) a smaller model that still works', () => {
     const bytes = readFileSync('fixtures/tiny-deit-op17.onnx');
@@ -115,7 +99,7 @@ describe('reading bad files', () => {
     }
     expect(refused).toBeGreaterThan(cuts.size * 0.9);
     // A truncated file on disk is reported with its path.
-    expectError(() => readModel(file('cut.onnx', bytes.subarray(0, 5000))), 'model', /cut\.onnx/);
+    expectError(() => readModel(file('cut.onnx', bytes.subarray(0, 5000))), /cut\.onnx/, 'model');
   });
 });
 
@@ -128,8 +112,8 @@ describe('size limits', () => {
     const start = performance.now();
     expectError(
       () => readModel(path),
-      'limit',
       /tensor huge: float32\[100000, 250000\] needs 100000000000 bytes, over the \d+-byte limit/,
+      'limit',
     );
     expect(performance.now() - start).toBeLessThan(1000);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 * 1024 * 1024);
@@ -145,47 +129,47 @@ describe('size limits', () => {
     });
     expectError(
       () => readModel(file('huge-ext.onnx', modelWith([t]))),
-      'limit',
       /tensor huge: .* over the \d+-byte limit/,
+      'limit',
     );
   });
 
   it('dimensions whose product overflows, and negative dimensions', () => {
     const big = create(TensorProtoSchema, { name: 'big', dataType: 7, dims: [2n ** 40n, 2n ** 40n, 2n ** 40n] });
-    expectError(() => parseModel(modelWith([big])), 'limit', /tensor big: .* over the \d+-byte limit/);
+    expectError(() => parseModel(modelWith([big])), /tensor big: .* over the \d+-byte limit/, 'limit');
     const neg = create(TensorProtoSchema, { name: 'neg', dataType: 1, dims: [-1n] });
-    expectError(() => parseModel(modelWith([neg])), 'model', /tensor neg: invalid dimension -1/);
+    expectError(() => parseModel(modelWith([neg])), /tensor neg: invalid dimension -1/, 'model');
     const strings = create(TensorProtoSchema, { name: 'strs', dataType: 8, dims: [1_000_000_000n] });
-    expectError(() => parseModel(modelWith([strings])), 'model', /tensor strs: 0 strings for 1000000000 elements/);
+    expectError(() => parseModel(modelWith([strings])), /tensor strs: 0 strings for 1000000000 elements/, 'model');
   });
 
   it('a tensor whose data does not fill its shape', () => {
     const t = create(TensorProtoSchema, { name: 'short', dataType: 1, dims: [4n], rawData: new Uint8Array(12) });
     expectError(
       () => parseModel(modelWith([t])),
-      'model',
       /tensor short: 12 bytes of data, 16 expected for float32\[4\]/,
+      'model',
     );
     const typed = create(TensorProtoSchema, { name: 'typed', dataType: 1, dims: [4n], floatData: [1, 2] });
-    expectError(() => parseModel(modelWith([typed])), 'model', /tensor typed: 8 bytes of data, 16 expected/);
+    expectError(() => parseModel(modelWith([typed])), /tensor typed: 8 bytes of data, 16 expected/, 'model');
     const unknown = create(TensorProtoSchema, { name: 'odd', dataType: 99, dims: [1n] });
-    expectError(() => parseModel(modelWith([unknown])), 'model', /tensor odd: unknown data type 99/);
+    expectError(() => parseModel(modelWith([unknown])), /tensor odd: unknown data type 99/, 'model');
   });
 
   it('configurable limits on tensor bytes, node count and file size', () => {
     const t = create(TensorProtoSchema, { name: 'w', dataType: 1, dims: [256n], rawData: new Uint8Array(1024) });
     expectError(
       () => parseModel(modelWith([t]), { limits: { maxTensorBytes: 1000 } }),
-      'limit',
       /tensor w: .*over the 1000-byte limit/,
+      'limit',
     );
     expect(parseModel(modelWith([t]), { limits: { maxTensorBytes: 1024 } }).graph.initializers.size).toBe(1);
-    expectError(() => parseModel(modelWith([], 11), { limits: { maxNodes: 10 } }), 'limit', /more than 10 nodes/);
+    expectError(() => parseModel(modelWith([], 11), { limits: { maxNodes: 10 } }), /more than 10 nodes/, 'limit');
     expect(parseModel(modelWith([], 10), { limits: { maxNodes: 10 } }).graph.nodes).toHaveLength(10);
     expectError(
       () => readModel('fixtures/tiny-deit-op17.onnx', { limits: { maxFileBytes: 1000 } }),
-      'limit',
       /over the 1000-byte limit/,
+      'limit',
     );
   });
 });
