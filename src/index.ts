@@ -20,7 +20,15 @@ export { applyFakeQuant } from './quant/fake-quant.js';
 export { exportQdq } from './quant/qdq-export.js';
 export { createObserver } from './quant/observers/index.js';
 export type { QuantParams, UniformParams, LogParams } from './quant/qparams.js';
-export { getMethod, methodNames, registerMethod, type MethodRequest, type MethodResult } from './methods/registry.js';
+export {
+  getMethod,
+  methodNames,
+  methodSummary,
+  registerMethod,
+  type MethodRequest,
+  type MethodResult,
+} from './methods/registry.js';
+export * as qDiffusion from './methods/q-diffusion/index.js';
 export { calibrateWeights, calibrateActivations } from './methods/calibrate.js';
 export { sweepClassifier } from './methods/sweep.js';
 export { evaluateClassification } from './eval/classification.js';

@@ -1,12 +1,18 @@
 """Write models/manifest.json and one model card per model from the models/<name>.metrics.json files that
 tools/export.py leaves (DESIGN.md section 3 format; validated by src/models/manifest.ts).
 
-Run: /usr/bin/python3 tools/make_manifest.py      (deterministic; re-run after every export)
+Stress variants of the classification ViTs (models/<name>-stress.onnx, models/<name>-op13-stress.onnx) get entries
+of their own and a section in the base model's card, from the models/<name>-stress.json that tools/make_stress.py
+writes; stale ones (the base model re-exported since) are left out with a warning until make_stress.py is re-run.
+
+Run: /usr/bin/python3 tools/make_manifest.py      (deterministic; re-run after every export and make_stress.py)
 """
 import glob
 import hashlib
 import json
 import os
+import statistics
+import sys
 
 MODELS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "models"))
 
@@ -45,7 +51,75 @@ def metrics(m):
 TARGETS = {"deit-fmnist": 0.90, "deit-cifar10": 0.75, "swin-cifar10": 0.70, "fmnist-features": 0.92}
 
 
-def card(m):
+def load_stress(name, entries):
+    """models/<name>-stress.json when it matches the files on disk (source and stress models unchanged since
+    tools/make_stress.py wrote it), else None (with a warning when it exists but is stale)."""
+    path = os.path.join(MODELS, name + "-stress.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        doc = json.load(f)
+    shas = {e["name"]: e["sha256"] for e in entries}
+    for v in doc["variants"]:
+        out = os.path.join(MODELS, v["file"])
+        if not (shas.get(v["source"]) == v["sourceSha256"] and os.path.exists(out) and sha256(out) == v["sha256"]):
+            print(f"warning: {os.path.basename(path)} is stale ({v['file']}); stress entries left out until "
+                  f"`tools/make_stress.py --model {name}` is re-run", file=sys.stderr)
+            return None
+    return doc
+
+
+def stress_summary(doc, v):
+    """The manifest's "stress" field (validated by src/models/manifest.ts)."""
+    norms = v["norms"]
+    return {"seed": doc["seed"], "norms": len(norms), "outliersPerNorm": [len(r["outliers"]) for r in norms],
+            "maxFactor": round(max(r["maxFactor"] for r in norms), 4),
+            "medianFactor": round(statistics.median(r["medianFactor"] for r in norms), 4),
+            "outputGap": v["outputGap"]["gap"], "outputGapRelative": v["outputGap"]["relative"]}
+
+
+def stress_section(m, doc):
+    name = m["name"]
+    v17, v13 = doc["variants"]
+    s = stress_summary(doc, v17)
+    cr = doc["channelRanges"]
+    outliers = sorted(set(s["outliersPerNorm"]))
+    consumers = "qkv, fc1 and patch-merging reduction" if m["architecture"] == "swin" else "qkv and fc1"
+    lines = [f"## Stress variant (`{v17['name']}`, `{v13['name']}`): not a natural model", "",
+             f"`{v17['file']}` (from `{m['files']['opset17']['file']}`) and `{v13['file']}` (from "
+             f"`{m['files']['opset13']['file']}`) are this trained network with a function-preserving per-channel "
+             f"rescaling of every post-LayerNorm pair ({s['norms']} LayerNorms feeding a linear layer): LayerNorm "
+             f"gamma and beta times r, the next layer's input columns ({consumers}) divided by r. "
+             f"The factors r (seed {s['seed']}) are heavy-tailed: {'/'.join(map(str, outliers))} outlier channel(s) "
+             "per LayerNorm log-uniform in 10-40x, the others exp(|N(0, 0.35)|) (src/models/stress.ts defaults); "
+             "largest factor "
+             f"{s['maxFactor']:.1f}, median of the per-LayerNorm median factors {s['medianFactor']:.2f}. This gives "
+             "the post-LayerNorm structure the RepQ-ViT and FQ-ViT figures show for pretrained DeiT and Swin, which "
+             "the natural model above lacks.", "",
+             "Outputs unchanged: `quantlens stress` checks the variant against its source on seeded random inputs "
+             f"before writing it (max abs gap {v17['outputGap']['gap']:.1e} at opset 17, "
+             f"{v13['outputGap']['gap']:.1e} at opset 13; relative {v17['outputGap']['relative']:.1e}), and the "
+             "manifest lists the natural model's metrics for it (`quantlens eval` reproduces them: "
+             "src/models/manifest.test.ts).", "",
+             "**Results on the stress variant are always reported beside the natural model's, never instead of "
+             "them.**", "",
+             f"Channel range ratio (max channel range / median channel range of the LayerNorm output) over "
+             f"{cr['images']} seeded {cr['split']} images, natural vs stress, measured in quantlens by "
+             f"`{cr['command']}` "
+             "(other images than the PyTorch table above, so the natural ratios differ slightly):", "",
+             "| LayerNorm | rescaled | channel range ratio, natural | channel range ratio, stress "
+             "| gamma max/median, stress |",
+             "| --- | :---: | ---: | ---: | ---: |"]
+    for ln in cr["layerNorms"]:
+        g = ln["stressGammaRatio"]
+        lines.append(f"| {ln['node']} | {'yes' if ln['rescaled'] else 'no'} | {ln['naturalRangeRatio']:.2f} | "
+                     f"{ln['stressRangeRatio']:.2f} | {'' if g is None else f'{g:.2f}'} |")
+    lines += ["", f"Rebuild: `/usr/bin/python3 tools/make_stress.py --model {name}` (writes both files and "
+              f"`{name}-stress.json`), then `tools/make_manifest.py`.", ""]
+    return lines
+
+
+def card(m, stress=None):
     name = m["name"]
     r = m["training"]["recipe"]
     lines = [f"# {name}", "",
@@ -78,12 +152,17 @@ def card(m):
                          f"{'' if share is None else f'{share:.3f}'} |")
         lines += ["", "Real pretrained ViTs show channel range ratios of 10x and more; ratios below about 2 mean the "
                   "post-LayerNorm structure the RepQ-ViT paper quantizes is not there (see the stress variant).", ""]
+    if stress is not None:
+        lines += stress_section(m, stress)
     lines += ["## Training recipe", "", "```json", json.dumps(r, indent=1), "```", "",
               "## History (test set after each epoch)", "", "| epoch | top-1 | loss | minutes |", "| ---: | ---: | ---: | ---: |"]
     for h in m["training"].get("history", []):
         lines.append(f"| {h['epoch']} | {h.get('top1', float('nan')):.4f} | {h.get('loss', float('nan')):.4f} | {h['elapsed_min']} |")
     lines += ["", "## Rebuild", "", "```sh", f"/usr/bin/python3 tools/train.py --model {name}",
-              f"/usr/bin/python3 tools/export.py --model {name}", "/usr/bin/python3 tools/make_manifest.py", "```", ""]
+              f"/usr/bin/python3 tools/export.py --model {name}", "/usr/bin/python3 tools/make_manifest.py"]
+    if stress is not None:
+        lines += [f"/usr/bin/python3 tools/make_stress.py --model {name}", "/usr/bin/python3 tools/make_manifest.py"]
+    lines += ["```", ""]
     return "\n".join(lines)
 
 
@@ -102,8 +181,13 @@ def main():
                 "labels": m.get("labels"), "scheduler": scheduler(m.get("scheduler")), "metrics": metrics(m["metrics"]),
                 "sha256": sha256(os.path.join(MODELS, file)), "card": name + ".md",
             })
+        stress = load_stress(name, entries) if m["task"] == "classification" else None
+        for v in (stress or {}).get("variants", []):
+            base = next(e for e in entries if e["name"] == v["source"])
+            entries.append({**base, "name": v["name"], "file": v["file"], "variantOf": name,
+                            "stress": stress_summary(stress, v), "sha256": v["sha256"]})
         with open(os.path.join(MODELS, name + ".md"), "w") as f:
-            f.write(card(m))
+            f.write(card(m, stress))
     with open(os.path.join(MODELS, "manifest.json"), "w") as f:
         json.dump({"schemaVersion": 1, "models": entries}, f, indent=1)
         f.write("\n")

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Train and export every shipped model, one after another, on QL_THREADS cores (default 1), at low priority.
+# Train and export every shipped model, one after another, on QL_THREADS cores (default 1), at low priority; the
+# classification ViTs also get their stress variants (tools/make_stress.py).
 # Restartable: each model resumes from /root/.cache/quantlens/ckpt/<name>/last.pt; a model whose DONE marker
 # and export exist is skipped; a model that is DONE but not exported is only exported.
 #
@@ -25,6 +26,18 @@ mkdir -p "$CACHE/logs"
 LOG=$CACHE/logs/train_all.log
 log() { echo "$(date '+%F %T') $*" >> "$LOG"; }
 
+# Classification ViTs also ship as stress variants (tools/make_stress.py: quantlens stress at opset 17 and 13,
+# channel ranges measured by quantlens analyze); the manifest is rewritten afterwards to list them.
+stress_variants() {
+  case $1 in deit-*|swin-*) ;; *) return 0 ;; esac
+  if nice -n 10 $PY tools/make_stress.py --model "$1" >>"$CACHE/logs/$1.export.log" 2>&1; then
+    log "$1: stress variants written ($(tail -n 1 "$CACHE/logs/$1.export.log"))"
+    $PY tools/make_manifest.py >>"$CACHE/logs/$1.export.log" 2>&1 && log "$1: manifest and card written with the stress variants"
+  else
+    log "$1: stress variants FAILED, see $CACHE/logs/$1.export.log"
+  fi
+}
+
 LOCK=$CACHE/train_all${QL_QUEUE:+.$QL_QUEUE}.lock
 exec 9>"$LOCK"
 if ! flock -n 9; then
@@ -38,6 +51,7 @@ for m in ${QL_MODELS:-fmnist-features deit-fmnist deit-cifar10 ddim-fmnist swin-
   done_marker=$CACHE/ckpt/$m/DONE
   if [ -f "$done_marker" ] && [ -f "models/$m.metrics.json" ] && [ "models/$m.metrics.json" -nt "$done_marker" ]; then
     log "$m: trained and exported; skipping"
+    [ "models/$m-stress.json" -nt "models/$m.metrics.json" ] || stress_variants "$m"
     continue
   fi
   if [ ! -f "$done_marker" ]; then
@@ -51,6 +65,7 @@ for m in ${QL_MODELS:-fmnist-features deit-fmnist deit-cifar10 ddim-fmnist swin-
   if nice -n 10 $PY tools/export.py --model "$m" >>"$CACHE/logs/$m.export.log" 2>&1; then
     log "$m: exported ($(tail -n 1 "$CACHE/logs/$m.export.log"))"
     $PY tools/make_manifest.py >>"$CACHE/logs/$m.export.log" 2>&1 && log "$m: manifest and card written"
+    stress_variants "$m"
   else
     log "$m: export FAILED, see $CACHE/logs/$m.export.log"
   fi

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeModel } from '../onnx/io/index.js';
 import { writeModelInfo } from '../models/model-info.js';
-import { getMethod, methodNames } from '../methods/registry.js';
+import { getMethod, methodNames, methodSummary } from '../methods/registry.js';
 import { POST_LN_MODES, POST_SOFTMAX_MODES, checkModes } from '../methods/repq-vit/index.js';
 import { defaultRecipe, loadRecipeFile, type Recipe } from '../quant/recipe.js';
 import { buildSidecar } from '../quant/sidecar.js';
@@ -14,14 +14,15 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { usageError } from '../errors.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { flag, int, str } from './args.js';
-import { calibOptions, openCalibData } from './calib-data.js';
+import { calibOptions, openCalibData, type CalibData } from './calib-data.js';
+import { diffusionCalibOptions } from './diffusion-calib.js';
 import { flagInfo, loadModel, modelInfoOptions, runtimeOptions, runtimeSettings } from './common.js';
 import { print, printJson, progress, withVersions } from './output.js';
 
 export const quantizeSpec: CommandSpec = {
   name: 'quantize',
   summary: 'Post-training quantization: writes the simulated model, a QDQ export and a .quant.json sidecar.',
-  usage: 'quantlens quantize <model> --method M --w-bits B --a-bits B --data <path> --out d/x.onnx',
+  usage: 'quantlens quantize <model> --method M --w-bits B --a-bits B [--data <path>] --out d/x.onnx',
   positionals: [1, 1],
   options: {
     method: { type: 'string', value: 'name', help: `PTQ method: ${methodNames().join(', ')}`, default: 'minmax' },
@@ -42,8 +43,21 @@ export const quantizeSpec: CommandSpec = {
       type: 'boolean',
       help: 'repq-vit: round the reparameterized zero-point (exact and integer; default: unrounded, as the official code)',
     },
+    'no-split': { type: 'boolean', help: 'q-diffusion: no shortcut splitting (the paper ablation)' },
+    'weight-init': {
+      type: 'string',
+      value: 'mse|max',
+      help: 'q-diffusion: per-channel weight ranges by MSE search (default) or min-max',
+    },
+    'act-init': {
+      type: 'string',
+      value: 'max|mse',
+      help: 'q-diffusion: activation ranges by min-max over all batches (default) or MSE search on the first',
+    },
+    'act-asym': { type: 'boolean', help: 'q-diffusion: asymmetric activations (default: symmetric, as --a_sym)' },
     out: { type: 'string', value: 'd/x.onnx', help: 'output model path (also writes d/x.qdq.onnx, d/x.quant.json)' },
     ...calibOptions,
+    ...diffusionCalibOptions,
     ...modelInfoOptions,
     ...runtimeOptions,
     json: { type: 'boolean', help: 'print one JSON object' },
@@ -62,15 +76,36 @@ function bitsFlag(p: Parsed, name: string): number {
   return b;
 }
 
-/** The repq-vit switches as method options; they are an error with any other method. */
+const REPQ_FLAGS = ['post-ln', 'post-softmax', 'round-zero-point'];
+const QDIFF_FLAGS = ['no-split', 'weight-init', 'act-init', 'act-asym'];
+
+/** The repq-vit and q-diffusion switches as method options; they are an error with any other method. */
 function methodOptions(p: Parsed, method: string): Record<string, string | boolean> | undefined {
-  const given = ['post-ln', 'post-softmax', 'round-zero-point'].filter((k) => p.values[k] !== undefined);
-  if (method !== 'repq-vit') {
-    if (given.length > 0) throw usageError(`--${given[0]} applies to --method repq-vit only`);
-    return undefined;
+  const given = (flags: string[]) => flags.filter((k) => p.values[k] !== undefined && p.values[k] !== false);
+  const foreign = [
+    ...(method === 'repq-vit' ? [] : given(REPQ_FLAGS).map((f) => [f, 'repq-vit'])),
+    ...(method === 'q-diffusion' ? [] : given(QDIFF_FLAGS).map((f) => [f, 'q-diffusion'])),
+  ];
+  if (foreign.length > 0) throw usageError(`--${foreign[0]![0]} applies to --method ${foreign[0]![1]} only`);
+  if (method === 'q-diffusion') {
+    const o: Record<string, string | boolean> = { split: !flag(p, 'no-split'), actSymmetric: !flag(p, 'act-asym') };
+    const w = str(p, 'weight-init');
+    const a = str(p, 'act-init');
+    if (w !== undefined) o.weightInit = w;
+    if (a !== undefined) o.actInit = a;
+    return o;
   }
+  if (method !== 'repq-vit') return undefined;
   const modes = checkModes(str(p, 'post-ln') ?? 'reparam', str(p, 'post-softmax') ?? 'reparam');
   return { postLn: modes.postLn, postSoftmax: modes.postSoftmax, roundZeroPoint: flag(p, 'round-zero-point') };
+}
+
+/** The sidecar's calibration record: what was fed, and for a built set how it was built (no timings). */
+function calibrationRecord(calib: CalibData) {
+  const base = { data: calib.dataArg, split: calib.split, n: calib.n, seed: calib.seed };
+  if (calib.generated === undefined) return base;
+  const { seconds: _s, ...generated } = calib.generated;
+  return { ...base, batch: calib.batch, timestepAware: generated };
 }
 
 export async function runQuantize(p: Parsed): Promise<void> {
@@ -89,6 +124,11 @@ export async function runQuantize(p: Parsed): Promise<void> {
   const options = methodOptions(p, method);
   const loaded = loadModel(p.positionals[0]!, flagInfo(p));
   const calib = await openCalibData(p, loaded, json);
+  const g = calib.generated;
+  if (g !== undefined && !json)
+    print(
+      `built      a time step-aware calibration set in ${g.seconds.toFixed(2)} s: ${g.keptSteps.length} steps x ${g.perStep} = ${g.built} samples (${g.sampler.toUpperCase()} ${g.steps} ${g.skip} steps, eta ${g.eta}, ${g.select}; t = ${g.timesteps.join(', ')})`,
+    );
   const result = await run(loaded.model, calib.feeds, {
     ...runtimeSettings(p),
     wBits,
@@ -111,7 +151,7 @@ export async function runQuantize(p: Parsed): Promise<void> {
       aBits,
       recipe,
       source: { model: loaded.path, sha256: createHash('sha256').update(readFileSync(loaded.path)).digest('hex') },
-      calibration: { data: calib.dataArg, split: calib.split, n: calib.n, seed: calib.seed },
+      calibration: calibrationRecord(calib),
       plan: result.plan,
       qdq: result.qdqReport,
       qdqSkipped,
@@ -128,6 +168,8 @@ export async function runQuantize(p: Parsed): Promise<void> {
       aBits,
       outputs: { model: paths.model, qdq: qdqSkipped === null ? paths.qdq : null, sidecar: paths.sidecar },
       quantizers: result.plan.targets.length,
+      calibration: { ...calibrationRecord(calib), batch: calib.batch, batches: result.calibBatches },
+      ...(g === undefined ? {} : { calibSetSeconds: g.seconds }),
       qdqSkipped,
       qdqEmulated: result.qdqReport.emulated.length,
       calibSeconds: result.calibSeconds,
@@ -136,8 +178,10 @@ export async function runQuantize(p: Parsed): Promise<void> {
     return;
   }
   print(`quantized  ${loaded.path} with ${method}, W${wBits}A${aBits}, ${result.plan.targets.length} quantizers`);
+  const summary = methodSummary(method);
+  if (summary !== undefined) print(`method     ${summary}`);
   print(
-    `calibrated on ${calib.n} items of ${calib.dataset.name} (seed ${calib.seed}) in ${result.calibSeconds.toFixed(2)} s`,
+    `calibrated on ${calib.n} items of ${calib.dataset.name} (seed ${calib.seed}, batches of ${calib.batch}) in ${result.calibSeconds.toFixed(2)} s`,
   );
   print(`wrote      ${paths.model} (simulation)`);
   if (qdqSkipped === null)

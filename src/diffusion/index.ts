@@ -37,5 +37,6 @@ export {
   type CalibSetOptions,
   type StepSelection,
 } from './calib-set.js';
+export { unetCalibArrays } from './calib-arrays.js';
 export { imageGrid, toUint8Images, type Uint8Images } from './images.js';
 export { evaluateDiffusion, type DiffusionEvalOptions, type DiffusionEvalResult } from './evaluate.js';

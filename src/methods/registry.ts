@@ -8,6 +8,7 @@ import { usageError } from '../errors.js';
 import type { Recipe } from '../quant/recipe.js';
 import { LINEAR_METHODS, recipeFor, runPtq, type LinearMethod, type PtqResult } from './ptq.js';
 import { runRepqMethod } from './repq-vit/method.js';
+import { QDIFFUSION_SUMMARY, runQDiffusionMethod } from './q-diffusion/method.js';
 
 export interface MethodRequest extends SessionOptions {
   wBits: number;
@@ -29,9 +30,16 @@ export type MethodRunner = (
 ) => Promise<MethodResult>;
 
 const registry = new Map<string, MethodRunner>();
+const summaries = new Map<string, string>();
 
-export function registerMethod(name: string, run: MethodRunner): void {
+/** `summary`: one line on what the method does (and does not do yet), for help texts and listings. */
+export function registerMethod(name: string, run: MethodRunner, summary?: string): void {
   registry.set(name, run);
+  if (summary !== undefined) summaries.set(name, summary);
+}
+
+export function methodSummary(name: string): string | undefined {
+  return summaries.get(name);
 }
 
 export function methodNames(): string[] {
@@ -52,3 +60,4 @@ for (const name of LINEAR_METHODS) {
 }
 
 registerMethod('repq-vit', runRepqMethod);
+registerMethod('q-diffusion', runQDiffusionMethod, QDIFFUSION_SUMMARY);

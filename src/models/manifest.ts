@@ -8,6 +8,25 @@ import { ioError, modelError } from '../errors.js';
 import { packageRoot } from '../version.js';
 import type { ModelInfo, PreprocessInfo, SchedulerInfo, Task } from './model-info.js';
 
+/**
+ * A stress variant's rescaling (src/models/stress.ts, written by tools/make_stress.py): the same network with
+ * heavy-tailed per-channel factors on every post-LayerNorm pair. Its results are reported beside the natural
+ * model's (`variantOf`), never instead.
+ */
+export interface StressSummary {
+  seed: number;
+  /** post-LayerNorm pairs rescaled */
+  norms: number;
+  /** outlier channels (factor >= 10) of each rescaled LayerNorm */
+  outliersPerNorm: number[];
+  maxFactor: number;
+  /** median of the per-LayerNorm median factors */
+  medianFactor: number;
+  /** max abs output difference to the source model on seeded random inputs, and relative to the largest output */
+  outputGap: number;
+  outputGapRelative: number;
+}
+
 export interface ManifestEntry {
   name: string;
   file: string;
@@ -24,6 +43,7 @@ export interface ManifestEntry {
   metrics: Record<string, number>;
   sha256: string;
   card: string;
+  stress?: StressSummary;
 }
 
 export interface Manifest {
@@ -66,6 +86,19 @@ const object =
   };
 const fraction: Check = (v, p) => (typeof v === 'number' && v >= 0 && v <= 1 ? undefined : `${p} must be a fraction in [0, 1]`);
 
+const nonNegative: Check = (v, p) => isNum(v, p) ?? ((v as number) >= 0 ? undefined : `${p} must be >= 0`);
+
+const stressCheck: Check = object({
+  seed: isInt,
+  norms: isInt,
+  outliersPerNorm: arrayOf(isInt),
+  maxFactor: nonNegative,
+  medianFactor: nonNegative,
+  outputGap: nonNegative,
+  // The stress command refuses to write a variant whose outputs moved by more than 1e-5 (relative).
+  outputGapRelative: (v, p) => nonNegative(v, p) ?? ((v as number) <= 1e-5 ? undefined : `${p} must be <= 1e-5`),
+});
+
 const channelsCheck: Check = (v, p) => (v === 1 || v === 3 ? undefined : `${p} must be 1 or 3`);
 
 const entryCheck: Check = (v, p) => {
@@ -97,10 +130,12 @@ const entryCheck: Check = (v, p) => {
     },
     sha256: (x, q) => (typeof x === 'string' && /^[0-9a-f]{64}$/.test(x) ? undefined : `${q} must be a sha256 hex digest`),
     card: isStr,
-  })(v, p);
+    stress: stressCheck,
+  }, ['stress'])(v, p);
   if (base !== undefined) return base;
   const e = v as ManifestEntry;
   if (e.file.includes('..') || e.file.startsWith('/')) return `${p}.file must be a plain path inside models/`;
+  if (e.stress !== undefined && e.variantOf === null) return `${p}.variantOf must name the natural model of a stress variant`;
   return undefined;
 };
 
@@ -117,6 +152,9 @@ export function validateManifest(value: unknown): string[] {
     if (names.has(m.name)) problems.push(`manifest: duplicate model name ${m.name}`);
     names.add(m.name);
   }
+  for (const m of (value as Manifest).models)
+    if (m.variantOf !== null && !names.has(m.variantOf))
+      problems.push(`manifest: ${m.name}.variantOf names no entry (${m.variantOf})`);
   return problems;
 }
 

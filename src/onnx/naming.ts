@@ -46,4 +46,6 @@ export const names = {
   scale: (tensor: string) => `${tensor}__scale`,
   zeroPoint: (tensor: string) => `${tensor}__zero_point`,
   node: (tensor: string, op: string) => `${tensor}__${op}`,
+  /** part i of something split in pieces (a shortcut-split Conv, its weight slice, its partial output) */
+  split: (base: string, part: number) => `${base}__split${part}`,
 };

@@ -117,7 +117,7 @@ function checkInputs(node: Node): void {
  * Uses name their node, and the passes find nodes by name; ONNX allows empty and repeated node names, which would
  * send one node's quantized input to another. Such nodes get unique names (deterministic, from naming.ts).
  */
-function ensureUniqueNodeNames(g: Graph): void {
+export function ensureUniqueNodeNames(g: Graph): void {
   const seen = new Set<string>();
   let namer: Namer | undefined;
   for (const node of g.nodes) {

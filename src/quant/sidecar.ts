@@ -11,7 +11,8 @@ export interface SidecarInput {
   aBits: number;
   recipe: Recipe;
   source: { model: string; sha256: string };
-  calibration: { data: string; split: string; n: number; seed: number };
+  /** what was fed; a calibration set built for the run (a UNet's time step-aware set) adds how it was built */
+  calibration: { data: string; split: string; n: number; seed: number } & Record<string, unknown>;
   plan: QuantPlan;
   qdq: QdqReport | null;
   qdqSkipped: string | null;
