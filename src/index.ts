@@ -7,6 +7,7 @@ export * as data from './data/index.js';
 export * as analysis from './analysis/index.js';
 export * as report from './report/index.js';
 export * as diffusion from './diffusion/index.js';
+export * as autodiff from './autodiff/index.js';
 
 export { QuantlensError, isQuantlensError, type ErrorKind } from './errors.js';
 export { quantlensVersion } from './version.js';

@@ -1,0 +1,8 @@
+// y = ceil(x), straight-through (DESIGN §4): the gradient passes unchanged, as torch's (v.ceil() - v).detach() + v
+// in fake quantization. The true derivative (0 almost everywhere) would stop every quantizer's gradient.
+
+import type { OpGrad } from '../rule.js';
+
+export const Ceil: OpGrad = {
+  grad: (g) => [g.dy0],
+};

@@ -1,0 +1,8 @@
+import { describe, it } from 'vitest';
+import { checkOp, expectGrads } from '../test-helpers.js';
+
+describe('Log gradient', () => {
+  it('matches central differences (float64)', async () => {
+    expectGrads('Log', await checkOp({ op: 'Log', inputs: [{ dims: [2, 3], range: [0.5, 2] }] }), 1e-6);
+  });
+});
