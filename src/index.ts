@@ -30,6 +30,7 @@ export {
   type MethodResult,
 } from './methods/registry.js';
 export * as qDiffusion from './methods/q-diffusion/index.js';
+export * as reconstruction from './methods/reconstruction/index.js';
 export { calibrateWeights, calibrateActivations } from './methods/calibrate.js';
 export { sweepClassifier } from './methods/sweep.js';
 export { evaluateClassification } from './eval/classification.js';

@@ -90,11 +90,31 @@ describe('quantlens quantize <unet>', () => {
     expect(sn!.extra).toEqual(sa!.extra);
   });
 
+  it('runs BRECQ + AdaRound with --recon-iters and records it in the sidecar (W4A8)', () => {
+    const out = join(tmp(), 'r.onnx');
+    const args = ['--method', 'q-diffusion', '--w-bits', '4', '--a-bits', '8', '--recon-iters', '2'];
+    const r = runCli(['quantize', unet, ...args, ...small, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = sidecar(out).extra!.qDiffusion.reconstruction as unknown as {
+      applied: boolean;
+      weights: {
+        settings: { iterations: number };
+        units: { unit: string; mseNearest: number }[];
+        activationStepSizes?: string;
+      };
+    };
+    expect(rec.applied).toBe(true);
+    expect(rec.weights.settings.iterations).toBe(2);
+    expect(rec.weights.units).toHaveLength(18);
+    expect(rec.weights.activationStepSizes).toMatch(/not asked for/);
+  });
+
   it('rejects conflicting flags with one line', () => {
     const out = join(tmp(), 'x.onnx');
     const q = (...a: string[]) => runCli(['quantize', unet, '--out', out, ...a]);
     expect(expectOneLineError(q('--kept', '2', '--interval', '5'))).toMatch(/not both/);
     expect(expectOneLineError(q(...small, '--calib', '9'))).toMatch(/--calib 9 is not 2 kept steps x --per-step 4/);
     expect(expectOneLineError(q('--no-split'))).toMatch(/--no-split applies to --method q-diffusion only/);
+    expect(expectOneLineError(q('--recon'))).toMatch(/--recon applies to --method q-diffusion only/);
   });
 });

@@ -47,7 +47,7 @@ export const quantizeSpec: CommandSpec = {
     'weight-init': {
       type: 'string',
       value: 'mse|max',
-      help: 'q-diffusion: per-channel weight ranges by MSE search (default) or min-max',
+      help: 'q-diffusion: per-channel weight ranges by MSE search (default) or min-max (default with --recon)',
     },
     'act-init': {
       type: 'string',
@@ -55,6 +55,23 @@ export const quantizeSpec: CommandSpec = {
       help: 'q-diffusion: activation ranges by min-max over all batches (default) or MSE search on the first',
     },
     'act-asym': { type: 'boolean', help: 'q-diffusion: asymmetric activations (default: symmetric, as --a_sym)' },
+    recon: { type: 'boolean', help: 'q-diffusion: BRECQ + AdaRound weight reconstruction over every block and layer' },
+    'no-recon': { type: 'boolean', help: 'q-diffusion: no weight reconstruction (default: nearest rounding)' },
+    'recon-iters': {
+      type: 'string',
+      value: 'N',
+      help: 'q-diffusion: AdaRound iterations per unit (default 1000; the reference runs 20000); implies --recon',
+    },
+    'recon-batch': {
+      type: 'string',
+      value: 'B',
+      help: 'q-diffusion: reconstruction minibatch (default 32); implies --recon',
+    },
+    'recon-act-iters': {
+      type: 'string',
+      value: 'N',
+      help: 'q-diffusion: step-size learning iterations per unit (default 0: off; reference 5000); implies --recon',
+    },
     out: { type: 'string', value: 'd/x.onnx', help: 'output model path (also writes d/x.qdq.onnx, d/x.quant.json)' },
     ...calibOptions,
     ...diffusionCalibOptions,
@@ -77,7 +94,17 @@ function bitsFlag(p: Parsed, name: string): number {
 }
 
 const REPQ_FLAGS = ['post-ln', 'post-softmax', 'round-zero-point'];
-const QDIFF_FLAGS = ['no-split', 'weight-init', 'act-init', 'act-asym'];
+const QDIFF_FLAGS = [
+  'no-split',
+  'weight-init',
+  'act-init',
+  'act-asym',
+  'recon',
+  'no-recon',
+  'recon-iters',
+  'recon-batch',
+  'recon-act-iters',
+];
 
 /** The repq-vit and q-diffusion switches as method options; they are an error with any other method. */
 function methodOptions(p: Parsed, method: string): Record<string, string | boolean> | undefined {
@@ -93,6 +120,14 @@ function methodOptions(p: Parsed, method: string): Record<string, string | boole
     const a = str(p, 'act-init');
     if (w !== undefined) o.weightInit = w;
     if (a !== undefined) o.actInit = a;
+    if (flag(p, 'recon') && flag(p, 'no-recon')) throw usageError('--recon and --no-recon contradict each other');
+    const iters = int(p, 'recon-iters', { min: 1 });
+    const batch = int(p, 'recon-batch', { min: 1 });
+    if (iters !== undefined) o.reconIters = String(iters);
+    if (batch !== undefined) o.reconBatch = String(batch);
+    const actIters = int(p, 'recon-act-iters', { min: 0 });
+    if (actIters !== undefined) o.reconActIters = String(actIters);
+    if (flag(p, 'recon') || flag(p, 'no-recon')) o.recon = flag(p, 'recon');
     return o;
   }
   if (method !== 'repq-vit') return undefined;

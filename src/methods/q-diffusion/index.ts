@@ -1,5 +1,6 @@
-// Q-Diffusion (q-diffusion.md): shortcut splitting as a graph rewrite and the method pipeline around it (without
-// block reconstruction for now; see pipeline.ts). Time step-aware calibration data come from src/diffusion.
+// Q-Diffusion (q-diffusion.md): shortcut splitting as a graph rewrite and the method pipeline around it, with
+// BRECQ + AdaRound and step-size learning as its Reconstruction hook (reconstruction.ts). Time step-aware
+// calibration data come from src/diffusion.
 // Named exports only.
 
 export {
@@ -23,4 +24,10 @@ export {
   type Reconstruction,
   type ReconstructionContext,
 } from './pipeline.js';
-export { QDIFFUSION_SUMMARY, qdiffusionSettings, runQDiffusionMethod } from './method.js';
+export { QDIFFUSION_SUMMARY, qdiffusionReconstruction, qdiffusionSettings, runQDiffusionMethod } from './method.js';
+export {
+  ACTIVATION_STEP_NOTE,
+  BRECQ_RECONSTRUCTION,
+  brecqReconstruction,
+  type WeightReconstructionSettings,
+} from './reconstruction.js';

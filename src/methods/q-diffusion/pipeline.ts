@@ -1,13 +1,13 @@
-// The Q-Diffusion pipeline without reconstruction (q-diffusion.md §0, §12 option c): shortcut splitting, then the
+// The Q-Diffusion pipeline (q-diffusion.md §0; without reconstruction §12 option c): shortcut splitting, then the
 // spec's linear quantizers (weights per output channel, asymmetric, MSE-searched or min-max; activations per
 // tensor, symmetric min-max as in the DDIM CIFAR-10 configuration), calibrated on the feeds the caller gives (for a
 // UNet the CLI builds a time step-aware set). Every Conv/Gemm/MatMul is quantized, first and last layers included
 // (§3.1), biases stay float. Activation ranges are observed with the weights already fake-quantized, as the
 // reference initialises its activation quantizers after weight calibration with weight quantization on.
 //
-// Block reconstruction (BRECQ + AdaRound, §3.2-3.4) and activation step-size learning (§4.3) need gradients through
-// the blocks, which src/autodiff will provide. `opts.reconstruction` is where they plug in; without one the
-// weights keep nearest rounding and the result says that no reconstruction was applied.
+// Block reconstruction (BRECQ + AdaRound, §3.2-3.4: ../reconstruction/brecq.ts) and activation step-size learning
+// (§4.3: ../reconstruction/lsq.ts) plug in through `opts.reconstruction` (reconstruction.ts builds it); without one
+// the weights keep nearest rounding and the result says that no reconstruction was applied.
 
 import type { Model } from '../../onnx/ir.js';
 import { cloneModel } from '../../onnx/clone.js';
@@ -55,6 +55,8 @@ export function qdiffusionRecipe(s: QDiffusionSettings): Recipe {
 export interface ReconstructionContext {
   /** the working float model (shortcuts split); a weight reconstruction may replace its weight initializers */
   model: Model;
+  /** the split model with its FP weights, as before any reconstruction (inputs and targets of step-size learning) */
+  fp: Model;
   /** weight (and, for `activations`, activation) quantizers already initialised */
   plan: QuantPlan;
   calibFeeds: () => AsyncIterable<Feeds>;
@@ -77,8 +79,8 @@ export interface Reconstruction {
 }
 
 export const NO_RECONSTRUCTION_NOTE =
-  'not applied: block reconstruction (BRECQ + AdaRound) and activation step-size learning need src/autodiff, ' +
-  'which is not available yet; weights use nearest rounding and activation step sizes are their initial values';
+  'not applied (opt-in: --recon, or the q-diffusion option recon=on): weights use nearest rounding and activation ' +
+  'step sizes are their initial values';
 
 export interface QDiffusionOptions extends SessionOptions {
   onProgress?: (done: number, total: number) => void;
@@ -173,7 +175,8 @@ export async function runQDiffusion(
   const plan = planQuantization(work, opts.adjustRecipe?.(base) ?? base);
   const keys = tagSplitTargets(plan, splits);
   const progress = opts.onProgress === undefined ? {} : { onProgress: opts.onProgress };
-  const ctx: ReconstructionContext = { model: work, plan, calibFeeds, splits, session, ...progress };
+  const fp = opts.reconstruction?.weights !== undefined ? cloneModel(work) : work;
+  const ctx: ReconstructionContext = { model: work, fp, plan, calibFeeds, splits, session, ...progress };
 
   calibrateWeights(work, plan);
   const rec: Record<string, unknown> = {};
