@@ -209,6 +209,8 @@ export async function runQuantize(p: Parsed): Promise<void> {
       qdqEmulated: result.qdqReport.emulated.length,
       calibSeconds: result.calibSeconds,
       totalSeconds,
+      // The method's record with its timings (the sidecar keeps the same record without them).
+      ...(result.extra === undefined ? {} : { extra: result.extra }),
     });
     return;
   }

@@ -6,10 +6,10 @@
 
 import { cloneModel } from '../onnx/clone.js';
 import { GraphBuilder } from '../onnx/builder.js';
-import { defaultOpset, type Model } from '../onnx/ir.js';
+import { defaultOpset, type Model, type Tensor } from '../onnx/ir.js';
 import type { DType } from '../onnx/dtype.js';
 import { names } from '../onnx/naming.js';
-import { toFloat32 } from '../onnx/tensor.js';
+import { makeTensor, toFloat32 } from '../onnx/tensor.js';
 import { modelError } from '../errors.js';
 import { qdqDTypeFor, qdqIncompatibility, type IntDType, type QuantParams, type UniformParams } from './qparams.js';
 import { fakeQuant, quantizeUniform } from './quantizers.js';
@@ -180,4 +180,53 @@ export function exportQdq(
   eliminateDeadCode(g);
   g.topoSort();
   return { model: out, report };
+}
+
+/**
+ * `qdq` with the Conv/Gemm biases ORT's BiasQuantization transformer rounds replaced, in float, by the values ORT
+ * uses: round(b / (s_x·s_w))·s_x·s_w, read from `optimized` (the graph ORT wrote with optimizedModelPath). Run with
+ * optimizations off, it reproduces what ORT runs for `qdq` up to its integer kernels; it is how docs/diffusion.md
+ * ("Simulation vs QDQ export") accounts for the export's gap to the simulation. A fused QLinearConv (named after
+ * its Conv plus a `_token_N` suffix) holds the int32 codes as input 8, at scale x_scale·w_scale.
+ */
+export function withOrtRoundedBiases(qdq: Model, optimized: Model): { model: Model; rounded: string[] } {
+  const out = cloneModel(qdq);
+  const g = out.graph;
+  const b = new GraphBuilder(g);
+  const opt = optimized.graph;
+  const producer = new Map(opt.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const byName = new Map(g.nodes.map((n) => [n.name, n]));
+  const rounded: string[] = [];
+  for (const n of opt.nodes) {
+    const fused = n.opType === 'QLinearConv';
+    if (n.opType !== 'Conv' && n.opType !== 'Gemm' && !fused) continue;
+    const target = byName.get(fused ? n.name.replace(/_token_\d+$/, '') : n.name);
+    if (target?.inputs[2] === undefined || target.inputs[2] === '') continue;
+    let codes: Tensor | undefined;
+    let scale: Float32Array | undefined;
+    if (fused) {
+      codes = opt.initializers.get(n.inputs[8] ?? '');
+      const sx = opt.initializers.get(n.inputs[1] ?? '');
+      const sw = opt.initializers.get(n.inputs[4] ?? '');
+      if (sx === undefined || sw === undefined) continue;
+      const x = toFloat32(sx)[0]!;
+      scale = toFloat32(sw).map((w) => Math.fround(x * w));
+    } else {
+      const dq = producer.get(n.inputs[2] ?? '');
+      if (dq?.opType !== 'DequantizeLinear') continue;
+      codes = opt.initializers.get(dq.inputs[0] ?? '');
+      const s = opt.initializers.get(dq.inputs[1] ?? '');
+      if (s === undefined) continue;
+      scale = toFloat32(s);
+    }
+    if (codes?.dtype !== 'int32') continue;
+    const sc = scale;
+    const bias = toFloat32(codes).map((c, i) => Math.fround(c * sc[sc.length === 1 ? 0 : i]!));
+    const name = b.namer.fresh(`${target.inputs[2]}__ort_rounded`);
+    g.initializers.set(name, makeTensor(name, bias, [bias.length]));
+    g.setNodeInput(target, 2, name);
+    rounded.push(target.name);
+  }
+  eliminateDeadCode(g);
+  return { model: out, rounded };
 }

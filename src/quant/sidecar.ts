@@ -20,6 +20,20 @@ export interface SidecarInput {
   extra?: Record<string, unknown>;
 }
 
+/** Keys of method records that hold durations; they stay in the API result and the CLI's --json output. */
+const TIMING_KEY = /seconds/i;
+
+/** A copy of a method's record without its timings (at any depth), so the sidecar's bytes do not depend on them. */
+export function withoutTimings(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutTimings);
+  if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>)
+      .filter(([k]) => !TIMING_KEY.test(k))
+      .map(([k, x]) => [k, withoutTimings(x)]),
+  );
+}
+
 export function buildSidecar(s: SidecarInput, versions: object): object {
   const emulated = new Map((s.qdq?.emulated ?? []).map((e) => [e.key, e.reason]));
   return {
@@ -36,7 +50,7 @@ export function buildSidecar(s: SidecarInput, versions: object): object {
       opset: s.qdq?.opsetNote ?? null,
       emulated: s.qdq?.emulated ?? [],
     },
-    ...(s.extra === undefined ? {} : { extra: s.extra }),
+    ...(s.extra === undefined ? {} : { extra: withoutTimings(s.extra) }),
     quantizers: s.plan.targets.map((t) => ({
       key: t.key,
       tensor: t.tensor,

@@ -13,6 +13,7 @@ import { planQuantization } from '../../quant/plan.js';
 import type { UniformParams } from '../../quant/qparams.js';
 import { defaultRecipe } from '../../quant/recipe.js';
 import type { Feeds } from '../../runtime/index.js';
+import { expectReject } from '../../test-support/errors.js';
 import { fixturePath } from '../../test-support/fixtures.js';
 import { calibrateWeights } from '../calibrate.js';
 import { adaroundUnit, betaAt } from './adaround.js';
@@ -96,6 +97,12 @@ describe('adaroundUnit on the tiny UNet (W4)', () => {
     expect(a.stats.flipped).toBeGreaterThan(0);
     const b = await run();
     for (const [name, w] of a.rounded) expect(b.rounded.get(name)!.data).toEqual(w.data);
+  });
+
+  it('stops with one line on a non-finite loss instead of rounding every weight down', async () => {
+    const cap = await captureUnit(wq, model, unit, feeds.slice(0, 1), { threads: 1 });
+    const bad = { ...cap, inputs: cap.inputs.map((c, i) => (i === 0 ? { ...c, data: c.data.map(() => NaN) } : c)) };
+    await expectReject(adaroundUnit(sub, subPlan, bad, { iterations: 2, batch: 8, threads: 1 }), /loss is NaN/, 'data');
   });
 
   it('leaves unregularised weights (the second half of a split layer, §3.2) out of the rounding penalty', () => {

@@ -13,7 +13,7 @@ import type { Model } from '../../onnx/ir.js';
 import type { QuantPlan } from '../../quant/plan.js';
 import type { SessionOptions } from '../../runtime/index.js';
 import type { HostTensor } from '../../util/host-tensor.js';
-import { usageError } from '../../errors.js';
+import { dataError, usageError } from '../../errors.js';
 import {
   buildAdaRoundGraph,
   hardRounding,
@@ -172,6 +172,13 @@ export async function adaroundUnit(
         ...feedsFor(sampler.next()),
         ...schedule(betaAt(it, o.iterations, betas), warm ? 0 : o.lambda),
       });
+      // A NaN/Inf loss (e.g. from non-finite calibration data) would turn α into NaN and every hard rounding into
+      // "down" without a word; stop instead.
+      if (!Number.isFinite(step.loss))
+        throw dataError(
+          `AdaRound on ${unitModel.graph.name}: the loss is ${step.loss} at iteration ${it}`,
+          'check the calibration data for NaN/Inf',
+        );
       adam.step(step.grads);
       lossFirst ??= step.loss;
       lossLast = step.loss;

@@ -111,9 +111,10 @@ export async function reconstructWeights(
     captureSeconds += cap.seconds;
     for (const c of cap.units) {
       const { unit, sub, plan: p } = byId.get(c.unit)!;
+      // The reference's rounding regulariser only sums each module's first weight quantizer, so the second half of
+      // a split layer is optimised without the penalty, inside blocks as in layer units (spec §9.2).
       const unregularized = new Set<string>();
-      if (unit.kind === 'layer')
-        for (const l of unit.layers) if (secondHalves.has(l)) unregularized.add(weightOf(l) ?? '');
+      for (const l of unit.layers) if (secondHalves.has(l)) unregularized.add(weightOf(l) ?? '');
       const r = await adaroundUnit(sub, p, c, { ...ada, unregularized });
       for (const [name, w] of r.rounded) model.graph.initializers.set(name, makeTensor(name, w.data, w.dims));
       const s: UnitStats = { unit: unit.id, kind: unit.kind, layers: unit.layers.length, ...r.stats };

@@ -145,6 +145,9 @@ describe('writing and reading external data', () => {
     // The same content gives the same name: rewriting is deterministic.
     writeModel(linearModel(), join(dir, 'm.onnx'), { externalData: { threshold: 2000 } });
     expect(readModel(join(dir, 'm.onnx')).graph.initializers.get('w')!.external?.location).toBe(location);
+    // Written inline over it, the model no longer uses the data file, which goes.
+    writeModel(linearModel(), join(dir, 'm.onnx'));
+    expect(readdirSync(dir)).toEqual(['m.onnx']);
   });
 
   it('a write killed between the data and the model rename leaves the old model whole, with its own data', async () => {

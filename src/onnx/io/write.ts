@@ -48,6 +48,8 @@ export function writeModel(model: Model, path: string, opts: WriteOptions = {}):
   if (external === undefined && totalTensorBytes(model) > PROTOBUF_LIMIT * 0.9) external = {};
   if (external === undefined) {
     writeFileAtomic(path, toBinary(ModelProtoSchema, modelToProto(model)));
+    // An inline model over one that had content-named data: that data is now unused.
+    removeSupersededData(path, '');
     return;
   }
   const fixed = external.location;
