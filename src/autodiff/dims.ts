@@ -1,28 +1,18 @@
-// Shape arithmetic on concrete dims shared by shape inference and the gradient rules: broadcasting, axes, Slice
-// bounds and Conv/pool geometry. Pure functions; imports only the IR and the typed errors.
+// Shape arithmetic on concrete dims shared by shape inference and the gradient rules: broadcasting (fold-tensor's,
+// with a model error), axes, Slice bounds and Conv/pool geometry. Pure functions; imports only the IR, the typed
+// errors and fold-tensor.
 
 import type { Node } from '../onnx/ir.js';
 import { modelError } from '../errors.js';
+import { broadcastWith } from '../onnx/rewrite/fold-tensor.js';
 
 export function sameDims(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** numpy broadcasting of concrete shapes. */
+/** numpy broadcasting of concrete shapes (a model error when they do not broadcast). */
 export function broadcastShapes(...shapes: (readonly number[])[]): number[] {
-  const rank = Math.max(0, ...shapes.map((s) => s.length));
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    let d = 1;
-    for (const s of shapes) {
-      const v = s[s.length - rank + i] ?? 1;
-      if (v === d || v === 1) continue;
-      if (d !== 1) throw modelError(`shapes [${shapes.map((x) => x.join(', ')).join('] and [')}] do not broadcast`);
-      d = v;
-    }
-    out.push(d);
-  }
-  return out;
+  return broadcastWith(shapes, (m) => modelError(m));
 }
 
 export function normAxis(axis: number, rank: number, where?: Node): number {

@@ -70,7 +70,7 @@ export class Emitter {
   private cached(key: string, make: (name: string) => Parameters<typeof makeTensor>): string {
     const hit = this.consts.get(key);
     if (hit !== undefined) return hit;
-    const name = this.builder.namer.fresh('grad_const');
+    const name = this.builder.namer.fresh(names.gradientConstant());
     this.graph.initializers.set(name, makeTensor(...make(name)));
     this.consts.set(key, name);
     return name;
@@ -85,7 +85,7 @@ export class Emitter {
   /** A float constant tensor (one-hot matrices and the like). */
   tensor(values: ArrayLike<number>, dims: number[], dtype: GradDType): string {
     const Arr = dtype === 'float64' ? Float64Array : Float32Array;
-    const name = this.builder.namer.fresh('grad_const');
+    const name = this.builder.namer.fresh(names.gradientConstant());
     this.graph.initializers.set(name, makeTensor(name, Arr.from(values), dims));
     return name;
   }

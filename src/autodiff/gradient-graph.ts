@@ -6,6 +6,7 @@
 
 import { GraphBuilder } from '../onnx/builder.js';
 import type { Graph, Model, Node, Tensor } from '../onnx/ir.js';
+import { names } from '../onnx/naming.js';
 import { eliminateDeadCode } from '../onnx/rewrite/dce.js';
 import type { HostTensor } from '../util/host-tensor.js';
 import { typedData } from '../onnx/tensor.js';
@@ -102,7 +103,7 @@ function backward(
   }
   const grads = new Map<string, string>();
   for (const w of wrt) {
-    const name = ctx.builder.namer.fresh(`grad_${w}`);
+    const name = ctx.builder.namer.fresh(names.gradient(w));
     ctx.at(`grad_${w}`);
     const sum = total(w) ?? ctx.zeros(ctx.shape(w), ctx.dtype(w));
     ctx.op('Identity', [sum], {}, name);

@@ -4,6 +4,7 @@
 
 import { usageError } from '../errors.js';
 import { dtypeCode } from '../onnx/dtype.js';
+import { names } from '../onnx/naming.js';
 import { range } from './dims.js';
 import type { Emitter } from './emitter.js';
 
@@ -41,7 +42,7 @@ function term(e: Emitter, t: LossTerm, targets: Record<string, string>, wide: bo
   if ('mean' in t) return e.reduce('ReduceMean', widen(value), all, false);
   let target = t.target;
   if (target === undefined) {
-    target = e.builder.namer.fresh(`${value}__target`);
+    target = e.builder.namer.fresh(names.target(value));
     e.graph.inputs.push({ name: target, type: { dtype: dt, shape: [...dims] } });
     e.known.set(target, { dtype: dt, dims: [...dims] });
   }
@@ -67,7 +68,7 @@ export function addLoss(e: Emitter, terms: readonly LossTerm[], float64 = false)
     const w = t.weight ?? 1;
     return w === 1 ? v : e.mul(v, e.scalar(w, float64 ? 'float64' : e.dtype(termValue(t))));
   });
-  const name = e.builder.namer.fresh('loss');
+  const name = e.builder.namer.fresh(names.loss());
   const loss = parts.length === 1 ? e.op('Identity', parts, {}, name) : e.op('Sum', parts, {}, name);
   return { loss, targets };
 }

@@ -7,6 +7,7 @@ import { GraphBuilder, makeModel } from '../onnx/builder.js';
 import { cloneGraph, cloneModel } from '../onnx/clone.js';
 import { Graph, defaultOpset, isTensorType, type Model, type Tensor } from '../onnx/ir.js';
 import { elementCount } from '../onnx/tensor.js';
+import { names } from '../onnx/naming.js';
 import { eliminateDeadCode } from '../onnx/rewrite/dce.js';
 import { unsupportedError, usageError } from '../errors.js';
 import { Emitter } from './emitter.js';
@@ -109,7 +110,7 @@ export function prepareForward(source: Model | Graph, opts: GradientOptions): Fo
     if (k === undefined) throw usageError(`the shape of ${v} is unknown, so it cannot become an input`);
     const p = g.producerOf(v);
     if (p !== undefined) {
-      const cut = b.namer.fresh(`${v}__cut`);
+      const cut = b.namer.fresh(names.cut(v));
       g.setNodeOutput(p, p.outputs.indexOf(v), cut);
       known.set(cut, k);
     } else g.initializers.delete(v);

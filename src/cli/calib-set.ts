@@ -3,14 +3,15 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { buildCalibrationSet, parseSelect, runMeta } from '../diffusion/index.js';
+import { parseSelect, type StepSelection } from '../diffusion/index.js';
 import { writeNpz } from '../data/npz.js';
 import { usageError } from '../errors.js';
 import type { CommandSpec, Parsed } from './args.js';
 import { flag, int, str } from './args.js';
-import { loadModel, runtimeOptions, runtimeSettings } from './common.js';
-import { batchFlag, fileSha256, openCheckpoint, samplerConfig, samplerOptions, seedFlag } from './diffusion-options.js';
-import { print, printJson, progress } from './output.js';
+import { loadModel, runtimeOptions } from './common.js';
+import { samplerConfig, samplerOptions, seedFlag } from './diffusion-options.js';
+import { print, printJson } from './output.js';
+import { buildStepAwareSet } from './step-calib.js';
 
 export const calibSetSpec: CommandSpec = {
   name: 'calib-set',
@@ -50,29 +51,14 @@ export async function runCalibSet(p: Parsed): Promise<void> {
   const loaded = loadModel(p.positionals[0]!);
   const config = samplerConfig(p, loaded, json);
   const seed = seedFlag(p);
-  const batch = batchFlag(p);
-  const meta = runMeta('calib-set', fileSha256(loaded.path), config, {
-    seed,
-    batch,
-    perStep,
-    select,
-    interval: interval ?? null,
-    kept: kept ?? null,
-  });
-  const checkpoint = openCheckpoint(p, 'calib', meta);
-  const start = performance.now();
-  const set = await buildCalibrationSet(loaded.model, config, {
-    ...runtimeSettings(p),
+  const selection: StepSelection = interval === undefined ? { select, kept: kept! } : { select, interval };
+  const { set, resumedBatches, seconds } = await buildStepAwareSet(p, loaded, config, 'calib-set', {
     seed,
     perStep,
-    batch,
-    select,
-    ...(interval === undefined ? { kept: kept! } : { interval }),
-    checkpoint,
-    onProgress: progress('calib-set', json),
+    selection,
+    quiet: json,
+    save: (s) => writeNpz(out, s.arrays),
   });
-  writeNpz(out, set.arrays);
-  checkpoint.remove();
   const result = {
     task: 'calib-set',
     out,
@@ -84,8 +70,8 @@ export async function runCalibSet(p: Parsed): Promise<void> {
     timesteps: set.timesteps,
     arrays: [...set.arrays.keys()],
     seed,
-    resumedBatches: checkpoint.resumed,
-    seconds: (performance.now() - start) / 1000,
+    resumedBatches,
+    seconds,
   };
   if (json) {
     printJson(result);

@@ -8,10 +8,8 @@ import { tensorDataset } from '../data/tensor-dataset.js';
 import { calibrationIndices } from '../data/calib.js';
 import { readNpz } from '../data/npz.js';
 import {
-  buildCalibrationSet,
   ddimTimesteps,
   parseSelect,
-  runMeta,
   selectSteps,
   unetCalibArrays,
   unetIO,
@@ -24,9 +22,9 @@ import type { Dataset } from '../data/types.js';
 import { usageError } from '../errors.js';
 import { int, str, type OptionSpec, type Parsed } from './args.js';
 import type { CalibData } from './calib-data.js';
-import { runtimeSettings, type LoadedModel } from './common.js';
-import { batchFlag, fileSha256, openCheckpoint, samplerConfig, samplerOptions } from './diffusion-options.js';
-import { progress } from './output.js';
+import type { LoadedModel } from './common.js';
+import { samplerConfig, samplerOptions } from './diffusion-options.js';
+import { buildStepAwareSet } from './step-calib.js';
 
 const { seed: _seed, ...sampler } = samplerOptions;
 
@@ -140,27 +138,12 @@ export async function generateUnetCalib(p: Parsed, loaded: LoadedModel, quiet: b
     );
   const perStep = perStepFlag ?? (calib === undefined ? DEFAULT_PER_STEP : Math.ceil(calib / K));
   const seed = int(p, 'seed', { min: 0 }) ?? 0;
-  const batch = batchFlag(p);
-  const meta = runMeta('quantize-calib', fileSha256(loaded.path), config, {
-    seed,
-    batch,
-    perStep,
-    select,
-    interval: interval ?? null,
-    kept: sel.kept ?? null,
-  });
-  const checkpoint = openCheckpoint(p, 'calib', meta);
-  const start = performance.now();
-  const set = await buildCalibrationSet(loaded.model, config, {
-    ...runtimeSettings(p),
+  const { set, seconds } = await buildStepAwareSet(p, loaded, config, 'quantize-calib', {
     seed,
     perStep,
-    batch,
-    ...sel,
-    checkpoint,
-    onProgress: progress('calib-set', quiet),
+    selection: sel,
+    quiet,
   });
-  checkpoint.remove();
   const built = set.steps.length * perStep;
   const generated: GeneratedCalibInfo = {
     sampler: config.sampler,
@@ -173,7 +156,7 @@ export async function generateUnetCalib(p: Parsed, loaded: LoadedModel, quiet: b
     timesteps: set.timesteps,
     perStep,
     built,
-    seconds: (performance.now() - start) / 1000,
+    seconds,
   };
   const dataset = tensorDataset(set.arrays, 'time step-aware calibration set');
   return calibFrom(p, loaded, dataset, 'time step-aware (FP sampler)', calib ?? built, { generated });

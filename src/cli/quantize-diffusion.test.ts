@@ -116,5 +116,9 @@ describe('quantlens quantize <unet>', () => {
     expect(expectOneLineError(q(...small, '--calib', '9'))).toMatch(/--calib 9 is not 2 kept steps x --per-step 4/);
     expect(expectOneLineError(q('--no-split'))).toMatch(/--no-split applies to --method q-diffusion only/);
     expect(expectOneLineError(q('--recon'))).toMatch(/--recon applies to --method q-diffusion only/);
+    const qd = ['--method', 'q-diffusion', '--no-recon'];
+    expect(expectOneLineError(q(...qd, '--recon-iters', '5', '--recon-act-iters', '2'))).toMatch(
+      /--no-recon contradicts --recon-iters, --recon-act-iters/,
+    );
   });
 });

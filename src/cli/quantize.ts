@@ -127,6 +127,11 @@ function methodOptions(p: Parsed, method: string): Record<string, string | boole
     if (batch !== undefined) o.reconBatch = String(batch);
     const actIters = int(p, 'recon-act-iters', { min: 0 });
     if (actIters !== undefined) o.reconActIters = String(actIters);
+    const given = Object.entries({ 'recon-iters': iters, 'recon-batch': batch, 'recon-act-iters': actIters })
+      .filter(([, v]) => v !== undefined)
+      .map(([k]) => `--${k}`);
+    if (flag(p, 'no-recon') && given.length > 0)
+      throw usageError(`--no-recon contradicts ${given.join(', ')}`, 'drop --no-recon, or the --recon-* settings');
     if (flag(p, 'recon') || flag(p, 'no-recon')) o.recon = flag(p, 'recon');
     return o;
   }

@@ -48,4 +48,22 @@ export const names = {
   node: (tensor: string, op: string) => `${tensor}__${op}`,
   /** part i of something split in pieces (a shortcut-split Conv, its weight slice, its partial output) */
   split: (base: string, part: number) => `${base}__split${part}`,
+  /** a named piece of something quantlens builds (a quantizer's `alpha`, `scale`, ...) */
+  part: (base: string, piece: string) => `${base}/${piece}`,
+  /** a constant or input of a training method's graph not tied to a tensor (`adaround__beta`, `lsq__p`) */
+  methodValue: (method: string, piece: string) => `${method}__${piece}`,
+  /** what a training method adds for the quantizer or tensor `key` (`<key>__adaround`) */
+  trained: (key: string, method: string) => `${key}__${method}`,
+  /** a new graph input holding the target `value` is compared with in a loss */
+  target: (value: string) => `${value}__target`,
+  /** the producer's output once `value` itself became a graph input (a cut) */
+  cut: (value: string) => `${value}__cut`,
+  /** the indices output added to a MaxPool producing `value` (its gradient needs them) */
+  indices: (value: string) => `${value}__indices`,
+  /** the gradient of `value` */
+  gradient: (value: string) => `grad_${value}`,
+  /** a constant a gradient rule adds */
+  gradientConstant: () => 'grad_const',
+  /** the scalar loss of a gradient graph */
+  loss: () => 'loss',
 };

@@ -15,6 +15,11 @@ export function hostTensor(data: Float32Array, dims: number[]): HostTensor {
   return { dtype: 'float32', dims, data };
 }
 
+/** A float32 scalar (a feed such as a learned step size or a schedule value). */
+export function scalarTensor(v: number): HostTensor {
+  return { dtype: 'float32', dims: [], data: Float32Array.of(v) };
+}
+
 export function hostSize(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }

@@ -3,6 +3,7 @@
 // that overlap can pick one element twice, so they scatter with reduction 'add' (opset 16+).
 
 import { Node } from '../../onnx/ir.js';
+import { names } from '../../onnx/naming.js';
 import { unsupportedError } from '../../errors.js';
 import type { OpGrad } from '../rule.js';
 
@@ -17,7 +18,7 @@ export const MaxPool: OpGrad = {
       throw unsupportedError(`node ${n.name} (MaxPool): overlapping windows need opset 16 for their gradient`);
     let indices = n.outputs[1] ?? '';
     if (indices === '') {
-      indices = g.builder.namer.fresh(`${g.y()}__indices`);
+      indices = g.builder.namer.fresh(names.indices(g.y()));
       const withIndices = new Node({
         name: n.name,
         opType: n.opType,

@@ -78,12 +78,21 @@ function count(key: string, v: string | boolean, min: number): number {
 export function qdiffusionReconstruction(req: Pick<MethodRequest, 'options'>): Reconstruction | undefined {
   const s: WeightReconstructionSettings = {};
   let on: boolean | undefined;
+  const given: string[] = [];
   for (const [k, v] of Object.entries(req.options ?? {})) {
     const key = RECON_KEYS[k];
     if (key === undefined) continue;
     if (key === 'recon') on = bool(k, v);
-    else s[key] = count(k, v, key === 'seed' || key === 'activationIterations' ? 0 : 1);
+    else {
+      s[key] = count(k, v, key === 'seed' || key === 'activationIterations' ? 0 : 1);
+      given.push(k);
+    }
   }
+  if (on === false && given.length > 0)
+    throw usageError(
+      `q-diffusion option recon=off (--no-recon) contradicts ${given.join(', ')}`,
+      'drop --no-recon, or the --recon-* settings (the reconIters/reconBatch/reconSeed/reconActIters options)',
+    );
   if (on === false || (on === undefined && Object.keys(s).length === 0)) return undefined;
   return brecqReconstruction(s);
 }

@@ -97,4 +97,20 @@ describe('runQDiffusion', () => {
       qDiffusion: { reconstruction: { applied: true, name: 'stub', weights: { units: 0 }, activations: {} } },
     });
   });
+
+  it('records step-size learning as skipped when activations stay float (A32)', async () => {
+    const calls: string[] = [];
+    const r = await runQDiffusion(model, { ...settings(4, true), aBits: 32 }, calib, {
+      threads: 1,
+      reconstruction: {
+        name: 'stub',
+        weights: async () => ({ units: 0 }),
+        activations: async () => (calls.push('a'), {}),
+      },
+    });
+    expect(calls).toEqual([]);
+    expect(r.extra).toMatchObject({
+      qDiffusion: { reconstruction: { activations: { skipped: true, reason: expect.stringMatching(/a-bits 32/) } } },
+    });
+  });
 });

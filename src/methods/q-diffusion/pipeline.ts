@@ -188,8 +188,12 @@ export async function runQDiffusion(
     ...progress,
     ...(opts.totalBatches === undefined ? {} : { totalBatches: opts.totalBatches }),
   });
-  if (opts.reconstruction?.activations !== undefined && settings.aBits < 32)
-    rec.activations = await opts.reconstruction.activations(ctx);
+  if (opts.reconstruction?.activations !== undefined) {
+    rec.activations =
+      settings.aBits < 32
+        ? await opts.reconstruction.activations(ctx)
+        : { skipped: true, reason: 'activations are not quantized (--a-bits 32): no step sizes to learn' };
+  }
   const calibSeconds = (performance.now() - start) / 1000;
 
   const simulated = applyFakeQuant(work, plan);

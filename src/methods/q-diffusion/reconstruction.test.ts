@@ -7,21 +7,12 @@ import { readModel } from '../../onnx/io/index.js';
 import { toFloat32 } from '../../onnx/tensor.js';
 import { fakeQuantUniform } from '../../quant/quantizers.js';
 import type { UniformParams } from '../../quant/qparams.js';
-import { mulberry32 } from '../../data/calib.js';
-import type { Feeds } from '../../runtime/index.js';
 import { fixturePath } from '../../test-support/fixtures.js';
+import { tinyUNetFeeds } from '../../test-support/tiny-unet-feeds.js';
 import { relativeGap, runModel } from '../../test-support/repq-vit.js';
 import { QDIFF_DEFAULTS, runQDiffusion } from './pipeline.js';
 import { qdiffusionReconstruction } from './method.js';
 import { BRECQ_RECONSTRUCTION } from './reconstruction.js';
-
-function batch(n: number, seed: number): Feeds {
-  const r = mulberry32(seed);
-  return {
-    x: { dtype: 'float32', dims: [n, 1, 8, 8], data: Float32Array.from({ length: n * 64 }, () => r() * 2 - 1) },
-    t: { dtype: 'int64', dims: [n], data: BigInt64Array.from({ length: n }, () => BigInt(Math.floor(r() * 1000))) },
-  };
-}
 
 interface Record_ {
   applied: boolean;
@@ -36,8 +27,8 @@ interface Record_ {
 describe('q-diffusion with BRECQ + AdaRound (tiny UNet, W4A32)', () => {
   const model = readModel(fixturePath('tiny-unet-op17.onnx'));
   const calib = async function* () {
-    yield batch(8, 1);
-    yield batch(8, 2);
+    yield tinyUNetFeeds(8, 1);
+    yield tinyUNetFeeds(8, 2);
   };
   const settings = { ...QDIFF_DEFAULTS, wBits: 4, aBits: 32 };
   const run = () => {
@@ -62,7 +53,7 @@ describe('q-diffusion with BRECQ + AdaRound (tiny UNet, W4A32)', () => {
       const w = r.split.graph.initializers.get(t.tensor)!;
       expect(fakeQuantUniform(toFloat32(w), w.dims, t.params as UniformParams)).toEqual(toFloat32(w));
     }
-    const test = batch(4, 9);
+    const test = tinyUNetFeeds(4, 9);
     const sim = (await runModel(r.simulated, test))[r.simulated.graph.outputs[0]!.name]!;
     const qdq = (await runModel(r.qdq, test))[r.qdq.graph.outputs[0]!.name]!;
     // Weight-only, so the gap is float rounding (the same as without reconstruction: 1e-6). At A8 ORT's integer
@@ -72,7 +63,10 @@ describe('q-diffusion with BRECQ + AdaRound (tiny UNet, W4A32)', () => {
 
   it('is off unless asked for', () => {
     expect(qdiffusionReconstruction({ options: { split: true } })).toBeUndefined();
-    expect(qdiffusionReconstruction({ options: { recon: 'off', reconIters: '5' } })).toBeUndefined();
+    expect(qdiffusionReconstruction({ options: { recon: 'off' } })).toBeUndefined();
+    expect(() => qdiffusionReconstruction({ options: { recon: 'off', reconIters: '5' } })).toThrow(
+      /recon=off \(--no-recon\) contradicts reconIters/,
+    );
     expect(qdiffusionReconstruction({ options: { recon: true } })?.name).toBe(BRECQ_RECONSTRUCTION);
     expect(qdiffusionReconstruction({ options: { recon: true } })?.activations).toBeUndefined();
     expect(qdiffusionReconstruction({ options: { reconActIters: '3' } })?.activations).toBeDefined();

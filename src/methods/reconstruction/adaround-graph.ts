@@ -10,6 +10,7 @@
 import { GraphBuilder } from '../../onnx/builder.js';
 import { cloneModel } from '../../onnx/clone.js';
 import type { Model } from '../../onnx/ir.js';
+import { names } from '../../onnx/naming.js';
 import { toFloat32 } from '../../onnx/tensor.js';
 import { unsupportedError } from '../../errors.js';
 import { channelShape } from '../../quant/fake-quant.js';
@@ -109,9 +110,10 @@ export function buildAdaRoundGraph(
   const g = model.graph;
   const b = new GraphBuilder(g);
   const byName = new Map(g.nodes.map((n) => [n.name, n]));
-  const c = (base: string, v: number) => b.init(b.namer.fresh(`adaround__${base}`), Float32Array.of(v), []);
-  const beta = b.input(b.namer.fresh('adaround__beta'), 'float32', []);
-  const lambda = b.input(b.namer.fresh('adaround__lambda'), 'float32', []);
+  const c = (base: string, v: number) =>
+    b.init(b.namer.fresh(names.methodValue('adaround', base)), Float32Array.of(v), []);
+  const beta = b.input(b.namer.fresh(names.methodValue('adaround', 'beta')), 'float32', []);
+  const lambda = b.input(b.namer.fresh(names.methodValue('adaround', 'lambda')), 'float32', []);
   const [zero, one, two] = [c('zero', 0), c('one', 1), c('two', 2)];
   const [span, gamma] = [c('zeta_minus_gamma', ZETA - GAMMA), c('gamma', GAMMA)];
   const weights: RoundedWeight[] = [];
@@ -122,16 +124,16 @@ export function buildAdaRoundGraph(
     const rw = prepareWeight(model, t.tensor, p, !unregularized.has(t.tensor));
     const rank = rw.dims.length;
     const shape = p.axis === null ? [] : channelShape(p.axis, rank, p.scale.length);
-    const base = `${t.key}__adaround`;
+    const base = names.trained(t.key, 'adaround');
     const { z } = perElement(p, rw.dims, rw.floor.length);
     const floorZ = b.init(
-      b.namer.fresh(`${base}/floor_plus_zp`),
+      b.namer.fresh(names.part(base, 'floor_plus_zp')),
       rw.floor.map((v, i) => v + z[i]!),
       rw.dims,
     );
-    rw.alphaName = b.init(b.namer.fresh(`${base}/alpha`), rw.alpha, rw.dims);
-    const s = b.init(b.namer.fresh(`${base}/scale`), Float32Array.from(p.scale), shape);
-    const zp = b.init(b.namer.fresh(`${base}/zero_point`), Float32Array.from(p.zeroPoint), shape);
+    rw.alphaName = b.init(b.namer.fresh(names.part(base, 'alpha')), rw.alpha, rw.dims);
+    const s = b.init(b.namer.fresh(names.part(base, 'scale')), Float32Array.from(p.scale), shape);
+    const zp = b.init(b.namer.fresh(names.part(base, 'zero_point')), Float32Array.from(p.zeroPoint), shape);
     const [qmin, qmax] = [c('qmin', p.qmin), c('qmax', p.qmax)];
     const soft = b.op('Add', [b.op('Mul', [b.op('Sigmoid', [rw.alphaName]), span]), gamma]);
     const h = b.op('Clip', [soft, zero, one]);

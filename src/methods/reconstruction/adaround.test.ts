@@ -6,29 +6,20 @@
 import { describe, expect, it } from 'vitest';
 import { readModel } from '../../onnx/io/index.js';
 import { toFloat32 } from '../../onnx/tensor.js';
-import { mulberry32 } from '../../data/calib.js';
 import { applyFakeQuant } from '../../quant/fake-quant.js';
 import { channelLayout } from '../../quant/layout.js';
 import { planQuantization } from '../../quant/plan.js';
 import type { UniformParams } from '../../quant/qparams.js';
 import { defaultRecipe } from '../../quant/recipe.js';
-import type { Feeds } from '../../runtime/index.js';
 import { expectReject } from '../../test-support/errors.js';
 import { fixturePath } from '../../test-support/fixtures.js';
+import { tinyUNetFeeds } from '../../test-support/tiny-unet-feeds.js';
 import { calibrateWeights } from '../calibrate.js';
 import { adaroundUnit, betaAt } from './adaround.js';
 import { buildAdaRoundGraph, softWeight } from './adaround-graph.js';
 import { captureUnit } from './capture.js';
 import { extractUnit, restrictPlan } from './extract.js';
 import { findUnits } from './units.js';
-
-function batch(n: number, seed: number): Feeds {
-  const r = mulberry32(seed);
-  return {
-    x: { dtype: 'float32', dims: [n, 1, 8, 8], data: Float32Array.from({ length: n * 64 }, () => r() * 2 - 1) },
-    t: { dtype: 'int64', dims: [n], data: BigInt64Array.from({ length: n }, () => BigInt(Math.floor(r() * 1000))) },
-  };
-}
 
 function channelOf(dims: number[], axis: number | null, n: number): (i: number) => number {
   const { channels, inner } = channelLayout(dims, axis, n);
@@ -43,7 +34,7 @@ describe('adaroundUnit on the tiny UNet (W4)', () => {
   const plan = planQuantization(model, recipe);
   calibrateWeights(model, plan);
   const wq = applyFakeQuant(model, plan);
-  const feeds = [batch(16, 1), batch(16, 2), batch(16, 3), batch(16, 4)];
+  const feeds = [tinyUNetFeeds(16, 1), tinyUNetFeeds(16, 2), tinyUNetFeeds(16, 3), tinyUNetFeeds(16, 4)];
   const unit = units.find((u) => u.id === 'down.1.block.0')!;
   const sub = extractUnit(model, unit);
   const subPlan = restrictPlan(plan, sub);

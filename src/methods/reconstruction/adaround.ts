@@ -12,7 +12,7 @@ import { Adam, GradientRunner, buildGradientGraph, type GradientGraph, type Loss
 import type { Model } from '../../onnx/ir.js';
 import type { QuantPlan } from '../../quant/plan.js';
 import type { SessionOptions } from '../../runtime/index.js';
-import type { HostTensor } from '../../util/host-tensor.js';
+import { scalarTensor, type HostTensor } from '../../util/host-tensor.js';
 import { dataError, usageError } from '../../errors.js';
 import {
   buildAdaRoundGraph,
@@ -22,7 +22,7 @@ import {
   type RoundedWeight,
 } from './adaround-graph.js';
 import type { UnitCapture } from './capture.js';
-import { BatchSampler, batchDims, commonSamples, evaluationBatches, gather } from './minibatch.js';
+import { BatchSampler, batchDims, commonSamples, evaluationMean, gather } from './minibatch.js';
 
 export const ADAROUND_DEFAULTS = {
   iterations: 1000,
@@ -94,8 +94,6 @@ export function betaAt(
   return o.end + (o.start - o.end) * Math.max(0, 1 - rel);
 }
 
-const scalar = (v: number): HostTensor => ({ dtype: 'float32', dims: [], data: Float32Array.of(v) });
-
 /** α that make the rectified sigmoid exactly 0 or 1 (float32 sigmoid saturates). */
 const hardAlpha = (up: Uint8Array) => Float32Array.from(up, (u) => (u === 1 ? 1e4 : -1e4));
 
@@ -131,7 +129,7 @@ export async function adaroundUnit(
   const runner = await GradientRunner.create(gg, session);
   // β and λ are inputs only while some weight is regularised (dead inputs are removed from the gradient graph).
   const schedule = (beta: number, lambda: number): Record<string, HostTensor> =>
-    gg.inputs.includes(built.beta) ? { [built.beta]: scalar(beta), [built.lambda]: scalar(lambda) } : {};
+    gg.inputs.includes(built.beta) ? { [built.beta]: scalarTensor(beta), [built.lambda]: scalarTensor(lambda) } : {};
   const alphaFeeds = (alphas: Float32Array[]) =>
     Object.fromEntries(
       built.weights.map((w, i): [string, HostTensor] => [
@@ -143,19 +141,12 @@ export async function adaroundUnit(
     ...Object.fromEntries(capture.inputs.map((c, i) => [entries[i]!, gather(c, indices)])),
     [targetInput]: gather(target, indices),
   });
-  const evaluate = async (alphas: Float32Array[]) => {
-    let sum = 0;
-    const chunks = evaluationBatches(samples, batch);
-    for (const idx of chunks)
-      sum += (
-        await runner.run({
-          ...alphaFeeds(alphas),
-          ...feedsFor(idx),
-          ...schedule(2, 0),
-        })
-      ).loss;
-    return sum / chunks.length;
-  };
+  const evaluate = (alphas: Float32Array[]) =>
+    evaluationMean(
+      samples,
+      batch,
+      async (idx) => (await runner.run({ ...alphaFeeds(alphas), ...feedsFor(idx), ...schedule(2, 0) })).loss,
+    );
   let lossFirst: number | null = null;
   let lossLast: number | null = null;
   try {

@@ -127,7 +127,8 @@ export async function reconstructWeights(
   return {
     settings: {
       iterations: o.iterations,
-      batch: o.batch,
+      // the batch actually used: capped at the cached samples
+      batch: Math.min(o.batch, ...stats.map((u) => u.batch)),
       lr: o.lr,
       lambda: o.lambda,
       warmup: o.warmup,

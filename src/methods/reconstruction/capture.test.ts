@@ -5,24 +5,16 @@
 import { describe, expect, it } from 'vitest';
 import { readModel } from '../../onnx/io/index.js';
 import type { Model } from '../../onnx/ir.js';
-import { mulberry32 } from '../../data/calib.js';
 import { isQuantlensError, type QuantlensError } from '../../errors.js';
 import { applyFakeQuant } from '../../quant/fake-quant.js';
 import { planQuantization } from '../../quant/plan.js';
 import { defaultRecipe } from '../../quant/recipe.js';
 import { Prober, type Feeds } from '../../runtime/index.js';
 import { fixturePath } from '../../test-support/fixtures.js';
+import { tinyUNetFeeds } from '../../test-support/tiny-unet-feeds.js';
 import { calibrateWeights } from '../calibrate.js';
 import { captureUnit, captureUnits } from './capture.js';
 import { findUnits } from './units.js';
-
-function batch(n: number, seed: number): Feeds {
-  const r = mulberry32(seed);
-  return {
-    x: { dtype: 'float32', dims: [n, 1, 8, 8], data: Float32Array.from({ length: n * 64 }, () => r() * 2 - 1) },
-    t: { dtype: 'int64', dims: [n], data: BigInt64Array.from({ length: n }, () => BigInt(Math.floor(r() * 1000))) },
-  };
-}
 
 async function probeAll(model: Model, names: string[], feeds: Feeds[]): Promise<Map<string, number[]>> {
   const p = await Prober.create(model, names, { threads: 1 });
@@ -47,7 +39,7 @@ describe('captureUnits on the tiny UNet', () => {
   const plan = planQuantization(model, defaultRecipe(4, 32));
   calibrateWeights(model, plan);
   const weightQuantized = applyFakeQuant(model, plan);
-  const feeds = [batch(3, 1), batch(3, 2), batch(2, 3)];
+  const feeds = [tinyUNetFeeds(3, 1), tinyUNetFeeds(3, 2), tinyUNetFeeds(2, 3)];
   const pick = ['down.0.block.0', 'up.1.attn.0', 'conv_out'].map((id) => units.find((u) => u.id === id)!);
 
   it('caches entries from the input model and exits from the FP model, equal to direct probes', async () => {

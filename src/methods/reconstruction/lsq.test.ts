@@ -4,29 +4,20 @@
 
 import { describe, expect, it } from 'vitest';
 import { readModel } from '../../onnx/io/index.js';
-import { mulberry32 } from '../../data/calib.js';
 import { planQuantization } from '../../quant/plan.js';
 import type { UniformParams } from '../../quant/qparams.js';
 import { defaultRecipe } from '../../quant/recipe.js';
-import type { Feeds } from '../../runtime/index.js';
 import { fixturePath } from '../../test-support/fixtures.js';
+import { tinyUNetFeeds } from '../../test-support/tiny-unet-feeds.js';
 import { calibrateActivations, calibrateWeights } from '../calibrate.js';
 import { learnActivationSteps } from './lsq.js';
-
-function batch(n: number, seed: number): Feeds {
-  const r = mulberry32(seed);
-  return {
-    x: { dtype: 'float32', dims: [n, 1, 8, 8], data: Float32Array.from({ length: n * 64 }, () => r() * 2 - 1) },
-    t: { dtype: 'int64', dims: [n], data: BigInt64Array.from({ length: n }, () => BigInt(Math.floor(r() * 1000))) },
-  };
-}
 
 describe('learnActivationSteps', () => {
   it('lowers the unit loss by changing only activation step sizes', async () => {
     const model = readModel(fixturePath('tiny-unet-op17.onnx'));
     const plan = planQuantization(model, defaultRecipe(4, 4));
     calibrateWeights(model, plan);
-    const feeds = [batch(16, 1), batch(16, 2)];
+    const feeds = [tinyUNetFeeds(16, 1), tinyUNetFeeds(16, 2)];
     await calibrateActivations(model, plan, feeds, { threads: 1 });
     const before = plan.targets.map((t) => JSON.stringify(t.params));
     const r = await learnActivationSteps(model, plan, () => feeds, {
@@ -39,6 +30,8 @@ describe('learnActivationSteps', () => {
     const u = r.units[0]!;
     expect(u.quantizers).toBeGreaterThan(0);
     expect(u.lossAfter).toBeLessThan(u.lossBefore);
+    expect(u.rejected).toEqual([]);
+    expect(r.settings.batch).toBe(16);
     const changed = plan.targets.filter((t, i) => JSON.stringify(t.params) !== before[i]);
     expect(changed.length).toBeGreaterThan(0);
     for (const t of changed) {
@@ -46,5 +39,20 @@ describe('learnActivationSteps', () => {
       const old = JSON.parse(before[plan.targets.indexOf(t)]!) as UniformParams;
       expect((t.params as UniformParams).zeroPoint).toEqual(old.zeroPoint);
     }
+  });
+
+  it('records the batch actually used (capped at the cached samples)', async () => {
+    const model = readModel(fixturePath('tiny-unet-op17.onnx'));
+    const plan = planQuantization(model, defaultRecipe(4, 4));
+    calibrateWeights(model, plan);
+    const feeds = [tinyUNetFeeds(4, 1)];
+    await calibrateActivations(model, plan, feeds, { threads: 1 });
+    const r = await learnActivationSteps(model, plan, () => feeds, {
+      only: ['down.1.block.0'],
+      iterations: 0,
+      batch: 32,
+      threads: 1,
+    });
+    expect(r.settings.batch).toBe(4);
   });
 });

@@ -7,15 +7,16 @@
 import { Adam, GradientRunner, buildGradientGraph } from '../../autodiff/index.js';
 import { GraphBuilder } from '../../onnx/builder.js';
 import type { Model } from '../../onnx/ir.js';
+import { names } from '../../onnx/naming.js';
 import { applyFakeQuant, emitUniformOps } from '../../quant/fake-quant.js';
 import type { QuantPlan, QuantTarget } from '../../quant/plan.js';
 import type { UniformParams } from '../../quant/qparams.js';
 import type { Feeds, SessionOptions } from '../../runtime/index.js';
-import type { HostTensor } from '../../util/host-tensor.js';
+import { scalarTensor } from '../../util/host-tensor.js';
 import { captureUnit, type CaptureOptions } from './capture.js';
 import { extractUnit, restrictPlan } from './extract.js';
 import type { SplitJoin } from './graph-facts.js';
-import { BatchSampler, batchDims, commonSamples, evaluationBatches, gather } from './minibatch.js';
+import { BatchSampler, batchDims, commonSamples, evaluationMean, gather } from './minibatch.js';
 import { findUnits } from './units.js';
 
 export const LSQ_DEFAULTS = { iterations: 500, batch: 32, lr: 4e-4, p: 2.4, seed: 0 };
@@ -40,6 +41,8 @@ export interface LsqUnitStats {
   /** the L_2.4 loss on every cached sample with the initial and the learned step sizes */
   lossBefore: number;
   lossAfter: number;
+  /** quantizer keys whose learned Δ was not positive and finite: they keep their initial step size */
+  rejected: string[];
   seconds: number;
 }
 
@@ -52,8 +55,6 @@ export interface LsqResult {
 const learnable = (t: QuantTarget): t is QuantTarget & { params: UniformParams } =>
   t.role === 'activation' && t.params?.kind === 'uniform' && t.params.axis === null && t.bits < 16;
 
-const scalar = (v: number): HostTensor => ({ dtype: 'float32', dims: [], data: Float32Array.of(v) });
-
 /** The unit with weights fake-quantized and each learnable activation quantizer's Δ an initializer to differentiate. */
 function lsqModel(sub: Model, plan: QuantPlan): { model: Model; deltas: Map<string, string> } {
   const deltas = new Map<string, string>();
@@ -61,7 +62,7 @@ function lsqModel(sub: Model, plan: QuantPlan): { model: Model; deltas: Map<stri
     emit: (b: GraphBuilder, _g, t, base) => {
       if (!learnable(t)) return undefined;
       const p = t.params;
-      const init = (name: string, v: number) => b.init(b.namer.fresh(`${base}/${name}`), Float32Array.of(v), []);
+      const init = (name: string, v: number) => b.init(b.namer.fresh(names.part(base, name)), Float32Array.of(v), []);
       const delta = init('delta', p.scale[0]!);
       deltas.set(t.key, delta);
       const z = p.zeroPoint[0] === 0 ? null : init('zero_point', p.zeroPoint[0]!);
@@ -79,12 +80,16 @@ function lsqModel(sub: Model, plan: QuantPlan): { model: Model; deltas: Map<stri
 /** Σ_axis1 |exit − target|^p, as a value to average (the target a new graph input). */
 function addLpLoss(model: Model, exit: string, p: number): { value: string; target: string } {
   const b = new GraphBuilder(model.graph);
-  const target = b.input(b.namer.fresh(`${exit}__target`), 'float32', []);
+  const target = b.input(b.namer.fresh(names.target(exit)), 'float32', []);
   const diff = b.op('Abs', [b.op('Sub', [exit, target])]);
-  const pow = b.op('Pow', [diff, b.init(b.namer.fresh('lsq__p'), Float32Array.of(p), [])]);
-  const value = b.op('ReduceSum', [pow, b.init(b.namer.fresh('lsq__axis'), BigInt64Array.of(1n), [1])], {
-    keepdims: 0,
-  });
+  const pow = b.op('Pow', [diff, b.init(b.namer.fresh(names.methodValue('lsq', 'p')), Float32Array.of(p), [])]);
+  const value = b.op(
+    'ReduceSum',
+    [pow, b.init(b.namer.fresh(names.methodValue('lsq', 'axis')), BigInt64Array.of(1n), [1])],
+    {
+      keepdims: 0,
+    },
+  );
   return { value, target };
 }
 
@@ -118,6 +123,7 @@ export async function learnActivationSteps(
   const fp = opts.fp ?? model;
   const byKey = new Map(plan.targets.map((t) => [t.key, t]));
   const stats: LsqUnitStats[] = [];
+  let batchUsed = o.batch;
   for (const { unit, sub, plan: p } of work) {
     const t0 = performance.now();
     // FP inputs do not depend on other units; one pass per unit keeps one unit's caches in memory at a time.
@@ -125,6 +131,7 @@ export async function learnActivationSteps(
     const target = c.target!;
     const samples = commonSamples([...c.inputs, target]);
     const batch = Math.min(o.batch, samples);
+    batchUsed = Math.min(batchUsed, batch);
     const { model: m, deltas } = lsqModel(sub, p);
     const loss = addLpLoss(m, unit.exit, o.p);
     const shapes: Record<string, number[]> = { [loss.target]: batchDims(target, batch) };
@@ -137,14 +144,9 @@ export async function learnActivationSteps(
     const feedsFor = (idx: number[]) => ({
       ...Object.fromEntries(unit.entries.map((e, k) => [e, gather(c.inputs[k]!, idx)])),
       [loss.target]: gather(target, idx),
-      ...Object.fromEntries(Object.entries(params).map(([d, v]) => [d, scalar(v[0]!)])),
+      ...Object.fromEntries(Object.entries(params).map(([d, v]) => [d, scalarTensor(v[0]!)])),
     });
-    const evaluate = async () => {
-      const chunks = evaluationBatches(samples, batch);
-      let sum = 0;
-      for (const idx of chunks) sum += (await runner.run(feedsFor(idx))).loss;
-      return sum / chunks.length;
-    };
+    const evaluate = () => evaluationMean(samples, batch, async (idx) => (await runner.run(feedsFor(idx))).loss);
     try {
       const lossBefore = await evaluate();
       const adam = new Adam(params, { lr: o.lr });
@@ -154,16 +156,19 @@ export async function learnActivationSteps(
         adam.step((await runner.run(feedsFor(sampler.next()))).grads);
       }
       const lossAfter = await evaluate();
+      const rejected: string[] = [];
       for (const [key, d] of deltas) {
         const t = byKey.get(key)!;
         const v = Math.fround(params[d]![0]!);
         if (v > 0 && Number.isFinite(v)) t.params = { ...(t.params as UniformParams), scale: [v] };
+        else rejected.push(key);
       }
       stats.push({
         unit: unit.id,
         quantizers: deltas.size,
         lossBefore,
         lossAfter,
+        rejected,
         seconds: (performance.now() - t0) / 1000,
       });
     } finally {
@@ -172,7 +177,7 @@ export async function learnActivationSteps(
     opts.onProgress?.(stats.length, work.length);
   }
   return {
-    settings: { iterations: o.iterations, batch: o.batch, lr: o.lr, p: o.p, seed: o.seed, inputs: 'fp' },
+    settings: { iterations: o.iterations, batch: batchUsed, lr: o.lr, p: o.p, seed: o.seed, inputs: 'fp' },
     units: stats,
     seconds: (performance.now() - start) / 1000,
   };

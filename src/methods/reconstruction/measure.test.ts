@@ -5,22 +5,13 @@
 
 import { expect, it } from 'vitest';
 import { readModel } from '../../onnx/io/index.js';
-import { mulberry32 } from '../../data/calib.js';
-import type { Feeds } from '../../runtime/index.js';
 import { fixturePath } from '../../test-support/fixtures.js';
+import { tinyUNetFeeds } from '../../test-support/tiny-unet-feeds.js';
 import { runModel } from '../../test-support/repq-vit.js';
 import { QDIFF_DEFAULTS, runQDiffusion } from '../q-diffusion/pipeline.js';
 import { brecqReconstruction } from '../q-diffusion/reconstruction.js';
 import type { BrecqResult } from './brecq.js';
 import type { LsqResult } from './lsq.js';
-
-function batch(n: number, seed: number): Feeds {
-  const r = mulberry32(seed);
-  return {
-    x: { dtype: 'float32', dims: [n, 1, 8, 8], data: Float32Array.from({ length: n * 64 }, () => r() * 2 - 1) },
-    t: { dtype: 'int64', dims: [n], data: BigInt64Array.from({ length: n }, () => BigInt(Math.floor(r() * 1000))) },
-  };
-}
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 
@@ -29,9 +20,9 @@ it.skipIf(process.env.QL_RECON_MEASURE === undefined)(
   async () => {
     const model = readModel(fixturePath('tiny-unet-op17.onnx'));
     const calib = async function* () {
-      for (let i = 0; i < 8; i++) yield batch(32, i + 1);
+      for (let i = 0; i < 8; i++) yield tinyUNetFeeds(32, i + 1);
     };
-    const test = batch(64, 99);
+    const test = tinyUNetFeeds(64, 99);
     const first = (m: Parameters<typeof runModel>[0]) => runModel(m, test).then((o) => Object.values(o)[0]!);
     const ref = await first(model);
     const mse = (a: Float32Array) => a.reduce((s, v, i) => s + (v - ref[i]!) ** 2, 0) / a.length;

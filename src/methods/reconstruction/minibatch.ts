@@ -61,12 +61,34 @@ export class BatchSampler {
   }
 }
 
-/** Evaluation batches covering every sample: consecutive runs of `batch`, the last one ending at the last sample. */
-export function evaluationBatches(samples: number, batch: number): number[][] {
-  const out: number[][] = [];
-  for (let start = 0; start < samples; start += batch) {
-    const s = Math.min(start, samples - batch);
-    out.push(Array.from({ length: batch }, (_, i) => s + i));
-  }
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Evaluation batches of exactly `batch` samples (the gradient graph's shapes are fixed) that weigh every sample
+ * once: consecutive full batches, then the r leftover samples cycled through r / gcd(r, batch) batches, in which each
+ * appears batch / gcd(r, batch) times. `weight` is the number of samples a batch's mean stands for (batch, or
+ * gcd(r, batch)); the weights add up to `samples`.
+ */
+export function evaluationBatches(samples: number, batch: number): { indices: number[]; weight: number }[] {
+  const out: { indices: number[]; weight: number }[] = [];
+  const full = Math.floor(samples / batch) * batch;
+  for (let s = 0; s < full; s += batch)
+    out.push({ indices: Array.from({ length: batch }, (_, i) => s + i), weight: batch });
+  const r = samples - full;
+  if (r === 0) return out;
+  const g = gcd(r, batch);
+  for (let j = 0; j < r / g; j++)
+    out.push({ indices: Array.from({ length: batch }, (_, i) => full + ((j * batch + i) % r)), weight: g });
   return out;
+}
+
+/** The mean over every sample of `run`'s batch means, each sample counted once (AdaRound's and LSQ's statistics). */
+export async function evaluationMean(
+  samples: number,
+  batch: number,
+  run: (indices: number[]) => Promise<number>,
+): Promise<number> {
+  let sum = 0;
+  for (const { indices, weight } of evaluationBatches(samples, batch)) sum += weight * (await run(indices));
+  return sum / samples;
 }

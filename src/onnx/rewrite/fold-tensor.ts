@@ -91,21 +91,29 @@ export function stridesOf(dims: readonly number[]): number[] {
   return s;
 }
 
-/** numpy broadcasting of several shapes. */
-export function broadcastDims(...shapes: (readonly number[])[]): number[] {
-  const rank = Math.max(...shapes.map((s) => s.length));
+/**
+ * numpy broadcasting of several shapes, the one implementation (autodiff's shape inference uses it too); `fail` makes
+ * the error for shapes that do not broadcast, given the message (folding gives up with Unfoldable).
+ */
+export function broadcastWith(shapes: readonly (readonly number[])[], fail: (message: string) => Error): number[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
   const out: number[] = [];
   for (let i = 0; i < rank; i++) {
     let d = 1;
     for (const s of shapes) {
       const v = s[s.length - rank + i] ?? 1;
       if (v === d || v === 1) continue;
-      if (d !== 1) throw new Unfoldable(`shapes [${shapes.map((x) => x.join(',')).join('] [')}] do not broadcast`);
+      if (d !== 1) throw fail(`shapes [${shapes.map((x) => x.join(', ')).join('] and [')}] do not broadcast`);
       d = v;
     }
     out.push(d);
   }
   return out;
+}
+
+/** numpy broadcasting of several shapes for folding. */
+export function broadcastDims(...shapes: (readonly number[])[]): number[] {
+  return broadcastWith(shapes, (m) => new Unfoldable(m));
 }
 
 /** For each element of `outDims`, the flat index of the element of `inDims` that broadcasts to it. */
