@@ -3,6 +3,7 @@
 
 import { usageError } from '../../errors.js';
 import type { MethodRequest, MethodResult, MethodRunner } from '../registry.js';
+import { runSettings } from '../run-settings.js';
 import { QDIFF_DEFAULTS, runQDiffusion, type QDiffusionSettings, type Reconstruction } from './pipeline.js';
 import { brecqReconstruction, type WeightReconstructionSettings } from './reconstruction.js';
 
@@ -107,11 +108,7 @@ export const runQDiffusionMethod: MethodRunner = async (model, calibFeeds, req):
   const reconstruction = qdiffusionReconstruction(req);
   const r = await runQDiffusion(model, qdiffusionSettings(req, reconstruction !== undefined), calibFeeds, {
     ...(reconstruction === undefined ? {} : { reconstruction }),
-    ...(req.device === undefined ? {} : { device: req.device }),
-    ...(req.threads === undefined ? {} : { threads: req.threads }),
-    ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
-    ...(req.totalBatches === undefined ? {} : { totalBatches: req.totalBatches }),
-    ...(req.adjustRecipe === undefined ? {} : { adjustRecipe: req.adjustRecipe }),
+    ...runSettings(req),
   });
   return {
     plan: r.plan,

@@ -3,6 +3,7 @@
 
 import { usageError } from '../../errors.js';
 import type { MethodRequest, MethodResult, MethodRunner } from '../registry.js';
+import { runSettings } from '../run-settings.js';
 import { runRepqVit } from './pipeline.js';
 import { checkModes, type RepqSettings } from './targets.js';
 
@@ -34,12 +35,8 @@ export function repqSettings(req: Pick<MethodRequest, 'wBits' | 'aBits' | 'optio
 }
 
 export const runRepqMethod: MethodRunner = async (model, calibFeeds, req): Promise<MethodResult> => {
-  const r = await runRepqVit(model, repqSettings(req), calibFeeds, {
-    ...(req.device === undefined ? {} : { device: req.device }),
-    ...(req.threads === undefined ? {} : { threads: req.threads }),
-    ...(req.onProgress === undefined ? {} : { onProgress: req.onProgress }),
-    ...(req.adjustRecipe === undefined ? {} : { adjustRecipe: req.adjustRecipe }),
-  });
+  const { totalBatches: _all, ...settings } = runSettings(req); // one calibration batch: no batch count
+  const r = await runRepqVit(model, repqSettings(req), calibFeeds, settings);
   return {
     plan: r.plan,
     simulated: r.simulated,
