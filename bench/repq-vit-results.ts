@@ -197,7 +197,7 @@ function claims(models: string[], rows: Row[]): string[] {
     const gap6 = repq6 === undefined ? NaN : (fp.top1 - repq6.top1) * 100;
     const yes = (b: boolean) => (b ? 'holds' : '**does not hold**');
     out.push(
-      `- **${m}**: reparam within 1.5 points of channel-wise: ${yes(gapCh <= 1.5)} (${pts(repq.top1)} vs ${pts(channel.top1)}, ${gapCh.toFixed(2)} points below); ` +
+      `- **${m}**: reparam within 1.5 points of channel-wise: ${yes(gapCh <= 1.5)} (${pts(repq.top1)} vs ${pts(channel.top1)}, ${Math.abs(gapCh).toFixed(2)} points ${gapCh >= 0 ? 'below' : 'above'}); ` +
         `far above layer-wise (5 points or more): ${yes(overLayer >= 5)} (${overLayer >= 0 ? '+' : ''}${overLayer.toFixed(2)} points); ` +
         `log-√2 at or above log2: ${log2 === undefined || sqrt2 === undefined ? 'n/a' : `${yes(sqrt2.top1 >= log2.top1)} (${pts(sqrt2.top1)} vs ${pts(log2.top1)})`}; ` +
         `reparam (bit-shift form) = log-√2: ${shift === undefined || sqrt2 === undefined ? 'n/a' : shift.top1 === sqrt2.top1 ? 'identical, as by construction' : `**differs** (${pts(shift.top1)} vs ${pts(sqrt2.top1)})`}; ` +
