@@ -17,13 +17,14 @@ CLI (dist/cli/bin.js; `npm run -s build` first if it is missing). The JSON holds
 a rerun writes the same bytes.
 """
 import argparse
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+
+from make_manifest import sha256  # the manifest's own file hash, so both scripts agree by construction
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), ".."))
 MODELS = os.path.join(ROOT, "models")
@@ -32,14 +33,6 @@ ARCHITECTURES = ("deit", "swin")
 MAX_BYTES = 25 * 1000 * 1000  # issue #3: each committed .onnx under 25 MB
 # Channel ranges: the same number of test images as tools/export.py's PyTorch statistics.
 MEASURE_IMAGES = 256
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_atomic(path, text):
